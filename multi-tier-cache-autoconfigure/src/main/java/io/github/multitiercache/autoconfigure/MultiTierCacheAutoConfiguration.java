@@ -1,0 +1,127 @@
+package io.github.multitiercache.autoconfigure;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.github.multitiercache.annotation.CacheOptionsRegistry;
+import io.github.multitiercache.annotation.MultiTierCacheableProcessor;
+import io.github.multitiercache.core.CacheKeyConverter;
+import io.github.multitiercache.core.DefaultCacheKeyConverter;
+import io.github.multitiercache.core.InvalidationPublisher;
+import io.github.multitiercache.core.TieredCacheContext;
+import io.github.multitiercache.core.TtlJitter;
+import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.spring.MultiTierCacheCustomizer;
+import io.github.multitiercache.spring.MultiTierCacheManager;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.cache.CacheManager;
+import org.springframework.cache.interceptor.CacheAspectSupport;
+import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.serializer.RedisSerializer;
+
+/**
+ * Auto-configures a {@link MultiTierCacheManager} (Caffeine over Redis) when caching is enabled
+ * ({@code @EnableCaching}), Redis is configured through Lettuce, and the application defines no
+ * {@link CacheManager} of its own. {@code multi-tier-cache.enabled=false} switches it off.
+ */
+@AutoConfiguration(before = CacheAutoConfiguration.class, after = DataRedisAutoConfiguration.class)
+@ConditionalOnClass({ Caffeine.class, LettuceConnectionFactory.class, MultiTierCacheManager.class })
+@ConditionalOnBean({ CacheAspectSupport.class, RedisConnectionFactory.class })
+@ConditionalOnMissingBean(CacheManager.class)
+@ConditionalOnBooleanProperty(name = "multi-tier-cache.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(MultiTierCacheProperties.class)
+public final class MultiTierCacheAutoConfiguration {
+
+    /** The bean name of the serializer of values in Redis; define a bean of this name to replace it. */
+    public static final String VALUE_SERIALIZER_BEAN_NAME = "multiTierCacheValueSerializer";
+
+    MultiTierCacheAutoConfiguration() {
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    static CacheOptionsRegistry multiTierCacheOptionsRegistry() {
+        return new CacheOptionsRegistry();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    static MultiTierCacheableProcessor multiTierCacheableProcessor(ObjectProvider<CacheOptionsRegistry> registry) {
+        return new MultiTierCacheableProcessor(registry.getObject());
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    RedisTier multiTierCacheRedisTier(RedisConnectionFactory connectionFactory, MultiTierCacheProperties properties) {
+        if (!(connectionFactory instanceof LettuceConnectionFactory lettuce)) {
+            throw new IllegalStateException("multi-tier-cache needs Lettuce, but the RedisConnectionFactory is a "
+                    + connectionFactory.getClass().getName() + "; remove Jedis or set multi-tier-cache.enabled=false");
+        }
+        MultiTierCacheProperties.Redis redis = properties.getRedis();
+        CircuitBreaker breaker = new CircuitBreaker(redis.getFailureThreshold(), redis.getOpenDuration(),
+                System::nanoTime);
+        return new RedisTier(lettuce, redis.getCommandTimeout(), breaker, ForkJoinPool.commonPool());
+    }
+
+    @Bean(name = VALUE_SERIALIZER_BEAN_NAME)
+    @ConditionalOnMissingBean(name = VALUE_SERIALIZER_BEAN_NAME)
+    RedisSerializer<Object> multiTierCacheValueSerializer(BeanFactory beanFactory, MultiTierCacheProperties properties) {
+        List<String> packages = new ArrayList<>();
+        if (AutoConfigurationPackages.has(beanFactory)) {
+            AutoConfigurationPackages.get(beanFactory).forEach(name -> packages.add(name + "."));
+        }
+        packages.addAll(properties.getSerialization().getAllowedPackages());
+        return new JsonValueSerializer(packages);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    CacheKeyConverter multiTierCacheKeyConverter() {
+        return DefaultCacheKeyConverter.INSTANCE;
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    TieredCacheContext multiTierCacheContext(RedisTier redisTier, BeanFactory beanFactory,
+            CacheKeyConverter keyConverter, MultiTierCacheProperties properties,
+            ObjectProvider<InvalidationPublisher> publisher) {
+        @SuppressWarnings("unchecked")
+        RedisSerializer<Object> serializer = beanFactory.getBean(VALUE_SERIALIZER_BEAN_NAME, RedisSerializer.class);
+        Executor executor = ForkJoinPool.commonPool();
+        return new TieredCacheContext(redisTier, serializer, keyConverter, properties.getKeyPrefix(),
+                TtlJitter.random(), publisher.getIfAvailable(() -> InvalidationPublisher.NONE), Clock.systemUTC(),
+                Ticker.systemTicker(), executor);
+    }
+
+    @Bean
+    MultiTierCacheManager cacheManager(TieredCacheContext context, MultiTierCacheProperties properties,
+            CacheOptionsRegistry annotations, ObjectProvider<MultiTierCacheCustomizer> cacheCustomizers,
+            ObjectProvider<MultiTierCacheManagerCustomizer> managerCustomizers) {
+        MultiTierCacheManager cacheManager = new MultiTierCacheManager(context,
+                new CacheSettingsResolver(properties, annotations));
+        cacheManager.setCacheNames(properties.getCaches().keySet());
+        cacheManager.setDynamic(properties.isDynamic());
+        cacheCustomizers.orderedStream().forEach(cacheManager::addCustomizer);
+        managerCustomizers.orderedStream().forEach(customizer -> customizer.customize(cacheManager));
+        return cacheManager;
+    }
+}

@@ -1,0 +1,311 @@
+package io.github.multitiercache.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.multitiercache.core.CacheOptions;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration of multi-tier-cache, under {@code multi-tier-cache}.
+ *
+ * <p>Every cache option exists once under {@code defaults} and can be overridden per cache under
+ * {@code caches.<cache-name>}. An option left unset inherits: per-cache configuration, then the
+ * cache's {@code @MultiTierCacheable} options, then {@code defaults}, then the built-in default.
+ */
+@ConfigurationProperties(prefix = "multi-tier-cache", ignoreUnknownFields = false)
+public class MultiTierCacheProperties {
+
+    /** Whether the multi-tier cache manager is auto-configured. */
+    private boolean enabled = true;
+
+    /** First segment of every Redis key written by the caches: prefix:cache:key. */
+    private String keyPrefix = "mtc";
+
+    /** Whether caches not named under 'caches' are created on first use with the defaults. */
+    private boolean dynamic = true;
+
+    /** Options applied to every cache unless overridden per cache. */
+    @NestedConfigurationProperty
+    private CacheSpec defaults = new CacheSpec();
+
+    /** Per-cache options, by cache name; these caches exist from startup. */
+    private Map<String, CacheSpec> caches = new LinkedHashMap<>();
+
+    /** How the caches talk to Redis. */
+    @NestedConfigurationProperty
+    private final Redis redis = new Redis();
+
+    /** How values are serialized in Redis. */
+    @NestedConfigurationProperty
+    private final Serialization serialization = new Serialization();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getKeyPrefix() {
+        return keyPrefix;
+    }
+
+    public void setKeyPrefix(String keyPrefix) {
+        this.keyPrefix = keyPrefix;
+    }
+
+    public boolean isDynamic() {
+        return dynamic;
+    }
+
+    public void setDynamic(boolean dynamic) {
+        this.dynamic = dynamic;
+    }
+
+    public CacheSpec getDefaults() {
+        return defaults;
+    }
+
+    public void setDefaults(CacheSpec defaults) {
+        this.defaults = defaults;
+    }
+
+    public Map<String, CacheSpec> getCaches() {
+        return caches;
+    }
+
+    public void setCaches(Map<String, CacheSpec> caches) {
+        this.caches = caches;
+    }
+
+    public Redis getRedis() {
+        return redis;
+    }
+
+    public Serialization getSerialization() {
+        return serialization;
+    }
+
+    /** Options of one cache; an unset option inherits (see {@link MultiTierCacheProperties}). */
+    public static class CacheSpec {
+
+        /** The in-process tier (Caffeine). */
+        @NestedConfigurationProperty
+        private final L1 l1 = new L1();
+
+        /** The shared tier (Redis). */
+        @NestedConfigurationProperty
+        private final L2 l2 = new L2();
+
+        /** Fraction by which every TTL is spread uniformly, in [0, 1). Defaults to 0.1 (±10 %). */
+        private @Nullable Double ttlJitter;
+
+        /** Whether null results are cached. Defaults to true. */
+        private @Nullable Boolean cacheNullValues;
+
+        /** Time to live of a cached null in either tier. Defaults to 30s. */
+        private @Nullable Duration nullTtl;
+
+        /** Encoded size above which values are compressed in Redis; 0 disables. Defaults to 16KB. */
+        private @Nullable DataSize compressionThreshold;
+
+        /** Largest encoded value written to Redis; larger ones stay in L1 only. 0 means no limit. Defaults to 8MB. */
+        private @Nullable DataSize maxValueSize;
+
+        public L1 getL1() {
+            return l1;
+        }
+
+        public L2 getL2() {
+            return l2;
+        }
+
+        public @Nullable Double getTtlJitter() {
+            return ttlJitter;
+        }
+
+        public void setTtlJitter(@Nullable Double ttlJitter) {
+            this.ttlJitter = ttlJitter;
+        }
+
+        public @Nullable Boolean getCacheNullValues() {
+            return cacheNullValues;
+        }
+
+        public void setCacheNullValues(@Nullable Boolean cacheNullValues) {
+            this.cacheNullValues = cacheNullValues;
+        }
+
+        public @Nullable Duration getNullTtl() {
+            return nullTtl;
+        }
+
+        public void setNullTtl(@Nullable Duration nullTtl) {
+            this.nullTtl = nullTtl;
+        }
+
+        public @Nullable DataSize getCompressionThreshold() {
+            return compressionThreshold;
+        }
+
+        public void setCompressionThreshold(@Nullable DataSize compressionThreshold) {
+            this.compressionThreshold = compressionThreshold;
+        }
+
+        public @Nullable DataSize getMaxValueSize() {
+            return maxValueSize;
+        }
+
+        public void setMaxValueSize(@Nullable DataSize maxValueSize) {
+            this.maxValueSize = maxValueSize;
+        }
+
+        /**
+         * The options this spec sets.
+         * @param path the property path of this spec, for error messages
+         * @return the options
+         * @throws IllegalArgumentException when a size does not fit an int
+         */
+        CacheOptions toOptions(String path) {
+            return new CacheOptions(l1.enabled, l1.maximumSize, l1.ttl, l2.enabled, l2.ttl, ttlJitter,
+                    cacheNullValues, nullTtl, bytes(compressionThreshold, path + ".compression-threshold"),
+                    bytes(maxValueSize, path + ".max-value-size"));
+        }
+
+        private static @Nullable Integer bytes(@Nullable DataSize size, String path) {
+            if (size == null) {
+                return null;
+            }
+            if (size.toBytes() > Integer.MAX_VALUE || size.toBytes() < 0) {
+                throw new IllegalArgumentException(path + " must be between 0 and 2GB but was " + size);
+            }
+            return (int) size.toBytes();
+        }
+    }
+
+    /** Options of the in-process tier. */
+    public static class L1 {
+
+        /** Whether values are kept in the in-process tier. Defaults to true. */
+        private @Nullable Boolean enabled;
+
+        /** Maximum number of entries in the in-process tier. Defaults to 10000. */
+        private @Nullable Long maximumSize;
+
+        /** Time to live in the in-process tier, never longer than the value's remaining life in Redis. Defaults to 1m. */
+        private @Nullable Duration ttl;
+
+        public @Nullable Boolean getEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(@Nullable Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable Long getMaximumSize() {
+            return maximumSize;
+        }
+
+        public void setMaximumSize(@Nullable Long maximumSize) {
+            this.maximumSize = maximumSize;
+        }
+
+        public @Nullable Duration getTtl() {
+            return ttl;
+        }
+
+        public void setTtl(@Nullable Duration ttl) {
+            this.ttl = ttl;
+        }
+    }
+
+    /** Options of the Redis tier. */
+    public static class L2 {
+
+        /** Whether values are kept in Redis. Defaults to true. */
+        private @Nullable Boolean enabled;
+
+        /** Time to live in Redis. Defaults to 10m. */
+        private @Nullable Duration ttl;
+
+        public @Nullable Boolean getEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(@Nullable Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable Duration getTtl() {
+            return ttl;
+        }
+
+        public void setTtl(@Nullable Duration ttl) {
+            this.ttl = ttl;
+        }
+    }
+
+    /** How the caches talk to Redis. */
+    public static class Redis {
+
+        /** Longest a cache call waits for one Redis command before serving from L1 and the loader. */
+        private Duration commandTimeout = Duration.ofMillis(250);
+
+        /** Consecutive Redis failures that open the circuit breaker. */
+        private int failureThreshold = 5;
+
+        /** How long the open circuit breaker keeps calls away from Redis before probing it. */
+        private Duration openDuration = Duration.ofSeconds(5);
+
+        public Duration getCommandTimeout() {
+            return commandTimeout;
+        }
+
+        public void setCommandTimeout(Duration commandTimeout) {
+            this.commandTimeout = commandTimeout;
+        }
+
+        public int getFailureThreshold() {
+            return failureThreshold;
+        }
+
+        public void setFailureThreshold(int failureThreshold) {
+            this.failureThreshold = failureThreshold;
+        }
+
+        public Duration getOpenDuration() {
+            return openDuration;
+        }
+
+        public void setOpenDuration(Duration openDuration) {
+            this.openDuration = openDuration;
+        }
+    }
+
+    /** How values are serialized in Redis. */
+    public static class Serialization {
+
+        /**
+         * Package prefixes whose classes may be read back from Redis, besides the application's
+         * own packages and the built-in JDK value types.
+         */
+        private List<String> allowedPackages = new ArrayList<>();
+
+        public List<String> getAllowedPackages() {
+            return allowedPackages;
+        }
+
+        public void setAllowedPackages(List<String> allowedPackages) {
+            this.allowedPackages = allowedPackages;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.github.multitiercache.annotation;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.springframework.cache.annotation.Cacheable;
+import org.springframework.core.annotation.AliasFor;
+
+/**
+ * Caches a method's result exactly like {@link Cacheable}, and also declares the tier options of
+ * the method's cache.
+ *
+ * <pre>{@code
+ * @MultiTierCacheable(cacheNames = "products", l1Ttl = "30s", l2Ttl = "10m", nullTtl = "5s")
+ * public Product findProduct(long id) { ... }
+ * }</pre>
+ *
+ * <p>Options left at their default ({@code ""}, {@code -1}, {@link Toggle#DEFAULT}) are not set by
+ * the annotation. The options of a cache are applied in this order, later winning: built-in
+ * defaults, {@code multi-tier-cache.defaults.*}, this annotation,
+ * {@code multi-tier-cache.caches.<name>.*}. Configuration of the named cache thus overrides the
+ * annotation, so that operators can tune a cache without a rebuild. Two annotated methods that
+ * set the same option of one cache to different values fail the application's startup with an
+ * error naming both methods.
+ *
+ * <p>Durations are written as {@code 500ms}, {@code 30s}, {@code 10m}, {@code 2h}, {@code 1d} or
+ * ISO-8601 ({@code PT30S}).
+ */
+@Target({ ElementType.TYPE, ElementType.METHOD })
+@Retention(RetentionPolicy.RUNTIME)
+@Inherited
+@Documented
+@Cacheable
+public @interface MultiTierCacheable {
+
+    /** @return alias for {@link #cacheNames()} */
+    @AliasFor(annotation = Cacheable.class, attribute = "cacheNames")
+    String[] value() default {};
+
+    /** @return the caches the result is stored in, as {@link Cacheable#cacheNames()} */
+    @AliasFor(annotation = Cacheable.class, attribute = "cacheNames")
+    String[] cacheNames() default {};
+
+    /** @return the key expression, as {@link Cacheable#key()} */
+    @AliasFor(annotation = Cacheable.class)
+    String key() default "";
+
+    /** @return the key generator bean name, as {@link Cacheable#keyGenerator()} */
+    @AliasFor(annotation = Cacheable.class)
+    String keyGenerator() default "";
+
+    /** @return the cache manager bean name, as {@link Cacheable#cacheManager()} */
+    @AliasFor(annotation = Cacheable.class)
+    String cacheManager() default "";
+
+    /** @return the cache resolver bean name, as {@link Cacheable#cacheResolver()} */
+    @AliasFor(annotation = Cacheable.class)
+    String cacheResolver() default "";
+
+    /** @return the condition expression, as {@link Cacheable#condition()} */
+    @AliasFor(annotation = Cacheable.class)
+    String condition() default "";
+
+    /** @return the veto expression, as {@link Cacheable#unless()} */
+    @AliasFor(annotation = Cacheable.class)
+    String unless() default "";
+
+    /** @return whether concurrent callers share one invocation, as {@link Cacheable#sync()} */
+    @AliasFor(annotation = Cacheable.class)
+    boolean sync() default false;
+
+    /** @return whether the cache keeps an L1 tier */
+    Toggle l1Enabled() default Toggle.DEFAULT;
+
+    /** @return the maximum number of L1 entries; -1 leaves it unset */
+    long l1MaximumSize() default -1;
+
+    /** @return the L1 time to live, for example {@code "30s"}; empty leaves it unset */
+    String l1Ttl() default "";
+
+    /** @return whether the cache keeps values in Redis */
+    Toggle l2Enabled() default Toggle.DEFAULT;
+
+    /** @return the Redis time to live, for example {@code "10m"}; empty leaves it unset */
+    String l2Ttl() default "";
+
+    /** @return the TTL jitter fraction in {@code [0, 1)}; -1 leaves it unset */
+    double ttlJitter() default -1;
+
+    /** @return whether {@code null} results are cached */
+    Toggle cacheNullValues() default Toggle.DEFAULT;
+
+    /** @return the time to live of a cached {@code null}; empty leaves it unset */
+    String nullTtl() default "";
+
+    /** A three-valued switch: on, off, or not set here. */
+    enum Toggle {
+        /** Not set by the annotation. */
+        DEFAULT,
+        /** On. */
+        TRUE,
+        /** Off. */
+        FALSE
+    }
+}

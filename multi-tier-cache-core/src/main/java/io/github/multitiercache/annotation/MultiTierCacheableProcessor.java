@@ -1,0 +1,109 @@
+package io.github.multitiercache.annotation;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+import io.github.multitiercache.core.CacheOptions;
+import org.jspecify.annotations.Nullable;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.cache.annotation.CacheConfig;
+import org.springframework.core.MethodIntrospector;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
+
+/**
+ * Finds {@link MultiTierCacheable} on the beans of a context and records their options in a
+ * {@link CacheOptionsRegistry}, failing the startup on an invalid or contradictory option.
+ */
+public final class MultiTierCacheableProcessor implements BeanPostProcessor {
+
+    private final CacheOptionsRegistry registry;
+
+    /**
+     * Creates the processor.
+     * @param registry where options are recorded
+     */
+    public MultiTierCacheableProcessor(CacheOptionsRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    @Override
+    public Object postProcessAfterInitialization(Object bean, String beanName) {
+        Class<?> type = AopUtils.getTargetClass(bean);
+        if (!AnnotationUtils.isCandidateClass(type, MultiTierCacheable.class)) {
+            return bean;
+        }
+        CacheConfig config = AnnotatedElementUtils.findMergedAnnotation(type, CacheConfig.class);
+        String[] defaultNames = (config != null) ? config.cacheNames() : new String[0];
+        MultiTierCacheable onType = AnnotatedElementUtils.findMergedAnnotation(type, MultiTierCacheable.class);
+        if (onType != null) {
+            register(onType, defaultNames, type.getName());
+        }
+        Map<Method, MultiTierCacheable> methods = MethodIntrospector.selectMethods(type,
+                (MethodIntrospector.MetadataLookup<MultiTierCacheable>) method ->
+                        AnnotatedElementUtils.findMergedAnnotation(method, MultiTierCacheable.class));
+        methods.forEach((method, annotation) -> register(annotation, defaultNames, describe(type, method)));
+        return bean;
+    }
+
+    /**
+     * Reads the tier options of one annotation.
+     * @param annotation the annotation
+     * @param source what carries it, for error messages
+     * @return the options it sets
+     * @throws IllegalStateException when an option is invalid
+     */
+    static CacheOptions optionsOf(MultiTierCacheable annotation, String source) {
+        try {
+            return new CacheOptions(
+                    toggle(annotation.l1Enabled()),
+                    (annotation.l1MaximumSize() >= 0) ? annotation.l1MaximumSize() : null,
+                    duration(annotation.l1Ttl()),
+                    toggle(annotation.l2Enabled()),
+                    duration(annotation.l2Ttl()),
+                    (annotation.ttlJitter() >= 0) ? annotation.ttlJitter() : null,
+                    toggle(annotation.cacheNullValues()),
+                    duration(annotation.nullTtl()),
+                    null,
+                    null);
+        }
+        catch (IllegalArgumentException ex) {
+            throw new IllegalStateException("Invalid @MultiTierCacheable on " + source + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private void register(MultiTierCacheable annotation, String[] defaultNames, String source) {
+        String[] names = (annotation.cacheNames().length > 0) ? annotation.cacheNames() : defaultNames;
+        CacheOptions options = optionsOf(annotation, source);
+        if (names.length == 0 && !options.isEmpty()) {
+            throw new IllegalStateException("@MultiTierCacheable on " + source
+                    + " sets tier options but names no cache (cacheNames, or @CacheConfig on the class)");
+        }
+        for (String name : names) {
+            registry.register(name, options, source);
+        }
+    }
+
+    private static @Nullable Boolean toggle(MultiTierCacheable.Toggle toggle) {
+        return switch (toggle) {
+            case DEFAULT -> null;
+            case TRUE -> Boolean.TRUE;
+            case FALSE -> Boolean.FALSE;
+        };
+    }
+
+    private static @Nullable Duration duration(String text) {
+        return text.isBlank() ? null : Durations.parse(text);
+    }
+
+    private static String describe(Class<?> type, Method method) {
+        String parameters = Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName)
+                .collect(Collectors.joining(", "));
+        return type.getName() + "." + method.getName() + "(" + parameters + ")";
+    }
+}

@@ -1,0 +1,101 @@
+package io.github.multitiercache.core;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A partial set of cache options: every {@code null} component means "not set here".
+ *
+ * <p>Options come in layers (built-in defaults, configured defaults, an annotation, configuration
+ * of one cache); each layer is a {@code CacheOptions} applied over the previous one with
+ * {@link CacheSettings.Builder#apply(CacheOptions)}.
+ *
+ * @param l1Enabled see {@link CacheSettings#l1Enabled()}
+ * @param l1MaximumSize see {@link CacheSettings#l1MaximumSize()}
+ * @param l1Ttl see {@link CacheSettings#l1Ttl()}
+ * @param l2Enabled see {@link CacheSettings#l2Enabled()}
+ * @param l2Ttl see {@link CacheSettings#l2Ttl()}
+ * @param ttlJitter see {@link CacheSettings#ttlJitter()}
+ * @param cacheNullValues see {@link CacheSettings#cacheNullValues()}
+ * @param nullTtl see {@link CacheSettings#nullTtl()}
+ * @param compressionThreshold see {@link CacheSettings#compressionThreshold()}
+ * @param maxValueSize see {@link CacheSettings#maxValueSize()}
+ */
+public record CacheOptions(
+        @Nullable Boolean l1Enabled,
+        @Nullable Long l1MaximumSize,
+        @Nullable Duration l1Ttl,
+        @Nullable Boolean l2Enabled,
+        @Nullable Duration l2Ttl,
+        @Nullable Double ttlJitter,
+        @Nullable Boolean cacheNullValues,
+        @Nullable Duration nullTtl,
+        @Nullable Integer compressionThreshold,
+        @Nullable Integer maxValueSize) {
+
+    private static final CacheOptions NONE = new CacheOptions(null, null, null, null, null, null, null, null, null, null);
+
+    /**
+     * Options that set nothing.
+     * @return the empty options
+     */
+    public static CacheOptions none() {
+        return NONE;
+    }
+
+    /**
+     * Whether no option is set.
+     * @return {@code true} when every component is {@code null}
+     */
+    public boolean isEmpty() {
+        return equals(NONE);
+    }
+
+    /**
+     * Names the options that both this and {@code other} set, to different values.
+     * @param other the options to compare with
+     * @return descriptions such as {@code "l1-ttl (30s vs 1m)"}; empty when compatible
+     */
+    public List<String> conflictsWith(CacheOptions other) {
+        List<String> conflicts = new ArrayList<>();
+        conflict(conflicts, "l1-enabled", l1Enabled, other.l1Enabled);
+        conflict(conflicts, "l1-maximum-size", l1MaximumSize, other.l1MaximumSize);
+        conflict(conflicts, "l1-ttl", l1Ttl, other.l1Ttl);
+        conflict(conflicts, "l2-enabled", l2Enabled, other.l2Enabled);
+        conflict(conflicts, "l2-ttl", l2Ttl, other.l2Ttl);
+        conflict(conflicts, "ttl-jitter", ttlJitter, other.ttlJitter);
+        conflict(conflicts, "cache-null-values", cacheNullValues, other.cacheNullValues);
+        conflict(conflicts, "null-ttl", nullTtl, other.nullTtl);
+        conflict(conflicts, "compression-threshold", compressionThreshold, other.compressionThreshold);
+        conflict(conflicts, "max-value-size", maxValueSize, other.maxValueSize);
+        return conflicts;
+    }
+
+    /**
+     * Combines two compatible option sets: every option set in either is set in the result.
+     * @param other options that do not {@linkplain #conflictsWith(CacheOptions) conflict} with these
+     * @return the union
+     */
+    public CacheOptions union(CacheOptions other) {
+        return new CacheOptions(
+                first(l1Enabled, other.l1Enabled), first(l1MaximumSize, other.l1MaximumSize),
+                first(l1Ttl, other.l1Ttl), first(l2Enabled, other.l2Enabled), first(l2Ttl, other.l2Ttl),
+                first(ttlJitter, other.ttlJitter), first(cacheNullValues, other.cacheNullValues),
+                first(nullTtl, other.nullTtl), first(compressionThreshold, other.compressionThreshold),
+                first(maxValueSize, other.maxValueSize));
+    }
+
+    private static <T> @Nullable T first(@Nullable T a, @Nullable T b) {
+        return (a != null) ? a : b;
+    }
+
+    private static void conflict(List<String> conflicts, String name, @Nullable Object a, @Nullable Object b) {
+        if (a != null && b != null && !Objects.equals(a, b)) {
+            conflicts.add(name + " (" + a + " vs " + b + ")");
+        }
+    }
+}

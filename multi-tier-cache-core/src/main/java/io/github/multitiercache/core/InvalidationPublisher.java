@@ -1,0 +1,33 @@
+package io.github.multitiercache.core;
+
+/**
+ * Tells the other instances that their L1 copy of a key, or of a whole cache, is out of date.
+ * Called after a write has reached Redis; implementations must not block the caller for long and
+ * must not throw.
+ */
+public interface InvalidationPublisher {
+
+    /** A publisher for a single instance: tells no one. */
+    InvalidationPublisher NONE = new InvalidationPublisher() {
+        @Override
+        public void keysChanged(String cacheName, String keyText) {
+        }
+
+        @Override
+        public void cacheCleared(String cacheName) {
+        }
+    };
+
+    /**
+     * A key was put or evicted.
+     * @param cacheName the cache
+     * @param keyText the key's stable text form
+     */
+    void keysChanged(String cacheName, String keyText);
+
+    /**
+     * A cache was cleared.
+     * @param cacheName the cache
+     */
+    void cacheCleared(String cacheName);
+}

@@ -1,0 +1,621 @@
+package io.github.multitiercache.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.github.multitiercache.core.codec.EntryCodec;
+import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.l1.L1Entry;
+import io.github.multitiercache.core.l1.L1Tier;
+import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.redis.RedisTier;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.cache.Cache.ValueRetrievalException;
+import org.springframework.cache.Cache.ValueWrapper;
+import org.springframework.cache.support.NullValue;
+import org.springframework.cache.support.SimpleValueWrapper;
+import org.springframework.data.redis.serializer.SerializationException;
+
+/**
+ * One cache with two tiers: the read path L1 → Redis → loader and the write paths, with TTL
+ * jitter, null caching, and protection of callers from Redis trouble and bad data.
+ *
+ * <p><b>Read.</b> An L1 hit returns at once. An L1 miss reads Redis; a Redis hit fills L1 for no
+ * longer than the Redis entry has left. A miss in both runs the loader once per key in this JVM,
+ * writes Redis then L1. Filling L1 never tells other instances anything.
+ *
+ * <p><b>Write.</b> {@code put} writes Redis then L1, {@code evict} deletes from both, {@code clear}
+ * removes the cache's keys from Redis with SCAN and UNLINK; each then tells the other instances
+ * through the {@link InvalidationPublisher}.
+ *
+ * <p><b>Trouble.</b> No method throws because Redis failed, a key has no stable text form, or the
+ * bytes in Redis cannot be decoded: these are logged and handled as misses. A write that could not
+ * reach Redis is remembered, and the key is deleted from Redis once it answers again, so that no
+ * instance reads the value the write replaced.
+ */
+public final class TieredCache {
+
+    private static final Log logger = LogFactory.getLog(TieredCache.class);
+    private static final int MAX_PENDING_DELETES = 10_000;
+
+    private final String name;
+    private final CacheSettings settings;
+    private final TieredCacheContext context;
+    private final @Nullable L1Tier l1;
+    private final @Nullable RedisTier l2;
+    private final EntryCodec codec;
+    private final byte[] keyPrefix;
+    private final byte[] clearPattern;
+    private final SingleFlight flights = new SingleFlight();
+    private final CacheStatistics statistics = new CacheStatistics();
+    private final LogThrottle warnings = new LogThrottle(logger);
+    private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
+    private volatile boolean pendingClear;
+
+    /**
+     * Creates the cache.
+     * @param name the cache name, non-empty
+     * @param settings its settings
+     * @param context what it shares with the other caches of its manager
+     * @throws IllegalArgumentException when L2 is enabled but the context has no Redis tier
+     */
+    public TieredCache(String name, CacheSettings settings, TieredCacheContext context) {
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("cache name must not be empty");
+        }
+        this.name = name;
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.context = Objects.requireNonNull(context, "context");
+        if (settings.l2Enabled() && context.redis() == null) {
+            throw new IllegalArgumentException("Cache '" + name + "' has l2-enabled=true but no Redis is configured");
+        }
+        this.l1 = settings.l1Enabled() ? new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor()) : null;
+        this.l2 = settings.l2Enabled() ? context.redis() : null;
+        this.codec = new EntryCodec(context.serializer(), settings.compressionThreshold(), settings.maxValueSize());
+        String prefix = context.keyPrefix().isEmpty() ? name + ":" : context.keyPrefix() + ":" + name + ":";
+        this.keyPrefix = prefix.getBytes(StandardCharsets.UTF_8);
+        this.clearPattern = (escapeGlob(prefix) + "*").getBytes(StandardCharsets.UTF_8);
+        if (l2 != null) {
+            l2.circuitBreaker().addListener((from, to) -> {
+                if (to == CircuitBreaker.State.CLOSED) {
+                    context.executor().execute(this::redisRecovered);
+                }
+            });
+        }
+    }
+
+    /** @return the cache name */
+    public String name() {
+        return name;
+    }
+
+    /** @return the settings this cache was built with */
+    public CacheSettings settings() {
+        return settings;
+    }
+
+    /** @return the running counts of this cache */
+    public CacheStatistics statistics() {
+        return statistics;
+    }
+
+    /** @return the L1 tier, or {@code null} when L1 is disabled */
+    public @Nullable L1Tier l1() {
+        return l1;
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    /**
+     * Looks a key up in L1, then Redis.
+     * @param key the key
+     * @return the cached value (its {@code get()} is {@code null} for a cached null), or
+     *         {@code null} on a miss
+     */
+    public @Nullable ValueWrapper lookup(@Nullable Object key) {
+        if (key == null) {
+            bypass("a null key");
+            return null;
+        }
+        ValueWrapper local = lookupL1(key);
+        if (local != null) {
+            return local;
+        }
+        if (l2 == null) {
+            statistics.misses.increment();
+            return null;
+        }
+        String text = keyText(key);
+        return (text != null) ? lookupL2(key, text) : null;
+    }
+
+    /**
+     * Returns the cached value, or loads, caches and returns it. Concurrent callers for the same
+     * key in this JVM share one loader call.
+     * @param key the key
+     * @param loader computes the value on a miss
+     * @param <T> the value type
+     * @return the value
+     * @throws ValueRetrievalException when the loader throws
+     */
+    @SuppressWarnings("unchecked")
+    public <T> @Nullable T get(@Nullable Object key, Callable<T> loader) {
+        if (key == null) {
+            bypass("a null key");
+            return callLoader(null, loader);
+        }
+        ValueWrapper local = lookupL1(key);
+        if (local != null) {
+            return (T) local.get();
+        }
+        String text = keyText(key);
+        if (text == null) {
+            return callLoader(key, loader);
+        }
+        if (l2 != null) {
+            ValueWrapper shared = lookupL2(key, text);
+            if (shared != null) {
+                return (T) shared.get();
+            }
+        }
+        else {
+            statistics.misses.increment();
+        }
+        try {
+            return flights.execute(key, () -> loadAndStore(key, text, loader));
+        }
+        catch (ValueRetrievalException ex) {
+            throw ex;
+        }
+        catch (Exception ex) {
+            throw new ValueRetrievalException(key, loader, ex);
+        }
+    }
+
+    /**
+     * Looks a key up without blocking the caller.
+     * @param key the key
+     * @return {@code null} when the cache knows at once that the key is absent; otherwise a future
+     *         of the cached value wrapper, completing with {@code null} on a late-found miss
+     */
+    public @Nullable CompletableFuture<@Nullable ValueWrapper> retrieve(Object key) {
+        ValueWrapper local = lookupL1(key);
+        if (local != null) {
+            return CompletableFuture.completedFuture(local);
+        }
+        if (l2 == null) {
+            statistics.misses.increment();
+            return null;
+        }
+        String text = keyText(key);
+        if (text == null) {
+            return null;
+        }
+        return l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes));
+    }
+
+    /**
+     * Returns the cached value, or starts the loader, caches its result and returns it, without
+     * blocking the caller. Concurrent callers for the same key in this JVM share one loader call.
+     * @param key the key
+     * @param loader starts computing the value on a miss
+     * @param <T> the value type
+     * @return a future of the value
+     */
+    @SuppressWarnings("unchecked")
+    public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> loader) {
+        ValueWrapper local = lookupL1(key);
+        if (local != null) {
+            return CompletableFuture.completedFuture((T) local.get());
+        }
+        String text = keyText(key);
+        if (text == null) {
+            return loader.get();
+        }
+        CompletableFuture<@Nullable ValueWrapper> shared = (l2 != null)
+                ? l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes))
+                : CompletableFuture.completedFuture(missWithoutL2());
+        return shared.thenCompose(hit -> (hit != null)
+                ? CompletableFuture.completedFuture((T) hit.get())
+                : flights.executeAsync(key, () -> loadAndStoreAsync(key, text, loader)));
+    }
+
+    // ---- writes ------------------------------------------------------------------------------
+
+    /**
+     * Stores a value in both tiers and tells the other instances. A {@code null} value in a cache
+     * that does not cache nulls evicts the key instead.
+     * @param key the key
+     * @param value the value
+     */
+    public void put(@Nullable Object key, @Nullable Object value) {
+        if (key == null) {
+            bypass("a null key");
+            return;
+        }
+        String text = keyText(key);
+        if (text == null) {
+            return;
+        }
+        statistics.puts.increment();
+        if (value == null && !settings.cacheNullValues()) {
+            evict(key, text);
+            return;
+        }
+        store(key, text, value, 0, true);
+    }
+
+    /**
+     * Stores a value unless the key is present in either tier.
+     * @param key the key
+     * @param value the value
+     * @return the present value, or {@code null} when this value was stored
+     */
+    public @Nullable ValueWrapper putIfAbsent(@Nullable Object key, @Nullable Object value) {
+        ValueWrapper existing = lookup(key);
+        if (existing != null || key == null) {
+            return existing;
+        }
+        String text = keyText(key);
+        if (text == null || (value == null && !settings.cacheNullValues())) {
+            return null;
+        }
+        statistics.puts.increment();
+        if (l2 == null) {
+            store(key, text, value, 0, true);
+            return null;
+        }
+        long now = context.clock().millis();
+        long ttl = l2TtlMillis(value == null);
+        byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, 0));
+        if (bytes == null) {
+            return null;
+        }
+        RedisTier.SetIfAbsentResult result = l2.setIfAbsent(redisKey(text), bytes, ttl);
+        if (result.stored() || result.failed()) {
+            storeL1(key, text, value, ttl);
+            context.publisher().keysChanged(name, text);
+            return null;
+        }
+        byte[] present = result.existing();
+        return (present != null) ? fromRedis(key, text, present) : null;
+    }
+
+    /**
+     * Removes a key from both tiers and tells the other instances.
+     * @param key the key
+     * @return whether the key was present in either tier, as far as known
+     */
+    public boolean evict(@Nullable Object key) {
+        if (key == null) {
+            bypass("a null key");
+            return false;
+        }
+        String text = keyText(key);
+        return text != null && evict(key, text);
+    }
+
+    /**
+     * Removes every key of this cache from Redis (SCAN and UNLINK, on every master) and L1, and
+     * tells the other instances.
+     * @return whether anything was known to be present
+     */
+    public boolean clear() {
+        statistics.clears.increment();
+        boolean present = false;
+        if (l2 != null) {
+            long removed = l2.deleteMatching(clearPattern);
+            if (removed < 0) {
+                pendingClear = true;
+            }
+            present = removed > 0;
+        }
+        if (l1 != null) {
+            present |= l1.estimatedSize() > 0;
+            l1.invalidateAll();
+        }
+        context.publisher().cacheCleared(name);
+        return present;
+    }
+
+    // ---- local operations, driven by other instances and by Redis recovery -------------------
+
+    /**
+     * Drops one key from this instance's L1 only, as told by another instance.
+     * @param keyText the key's text form
+     * @return whether it was present
+     */
+    public boolean invalidateLocal(String keyText) {
+        return l1 != null && l1.invalidateByText(keyText);
+    }
+
+    /** Drops this instance's whole L1 only. */
+    public void clearLocal() {
+        if (l1 != null) {
+            l1.invalidateAll();
+        }
+    }
+
+    /**
+     * Called (on the context's executor) when Redis answers again after its circuit breaker
+     * opened: drops L1, which may have missed invalidations, and replays the deletes and clears
+     * that could not reach Redis.
+     */
+    void redisRecovered() {
+        clearLocal();
+        if (l2 == null) {
+            return;
+        }
+        if (pendingClear) {
+            pendingClear = false;
+            pendingDeletes.clear();
+            if (l2.deleteMatching(clearPattern) < 0) {
+                pendingClear = true;
+            }
+            else {
+                context.publisher().cacheCleared(name);
+            }
+            return;
+        }
+        for (String text : pendingDeletes) {
+            if (l2.delete(redisKey(text)) < 0) {
+                return;
+            }
+            pendingDeletes.remove(text);
+            context.publisher().keysChanged(name, text);
+        }
+    }
+
+    /**
+     * The Redis key of a cache key: {@code prefix:cache:text}.
+     * @param key the cache key
+     * @return the Redis key
+     * @throws IllegalArgumentException when the key has no stable text form
+     */
+    public String redisKeyOf(Object key) {
+        return new String(redisKey(context.keyConverter().convert(key)), StandardCharsets.UTF_8);
+    }
+
+    // ---- internals ---------------------------------------------------------------------------
+
+    private @Nullable ValueWrapper lookupL1(Object key) {
+        if (l1 == null) {
+            return null;
+        }
+        L1Entry entry = l1.get(key);
+        if (entry != null) {
+            statistics.l1Hits.increment();
+            return entry;
+        }
+        statistics.l1Misses.increment();
+        return null;
+    }
+
+    private @Nullable ValueWrapper lookupL2(Object key, String text) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        return fromRedis(key, text, redis.get(redisKey(text)));
+    }
+
+    private @Nullable ValueWrapper missWithoutL2() {
+        statistics.misses.increment();
+        return null;
+    }
+
+    private @Nullable ValueWrapper fromRedis(Object key, String text, byte @Nullable [] bytes) {
+        StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
+        if (entry == null) {
+            statistics.l2Misses.increment();
+            statistics.misses.increment();
+            return null;
+        }
+        statistics.l2Hits.increment();
+        long remaining = entry.remainingMillis(context.clock().millis());
+        if (l1 != null && remaining > 0) {
+            Object storeValue = entry.isNull() ? NullValue.INSTANCE : entry.value();
+            long ttl = Math.min(l1TtlMillis(entry.isNull()), remaining);
+            return l1.put(key, text, storeValue, TimeUnit.MILLISECONDS.toNanos(ttl));
+        }
+        return new SimpleValueWrapper(entry.value());
+    }
+
+    private <T> @Nullable T loadAndStore(Object key, String text, Callable<T> loader) {
+        // Another leader may have filled L1 between our miss and our turn.
+        if (l1 != null) {
+            L1Entry entry = l1.get(key);
+            if (entry != null) {
+                @SuppressWarnings("unchecked")
+                T value = (T) entry.get();
+                return value;
+            }
+        }
+        long start = System.nanoTime();
+        T value = callLoader(key, loader);
+        long elapsed = System.nanoTime() - start;
+        statistics.loads.increment();
+        statistics.loadNanos.add(elapsed);
+        store(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)), false);
+        return value;
+    }
+
+    private <T> CompletableFuture<T> loadAndStoreAsync(Object key, String text, Supplier<CompletableFuture<T>> loader) {
+        long start = System.nanoTime();
+        CompletableFuture<T> loading;
+        try {
+            loading = loader.get();
+        }
+        catch (RuntimeException ex) {
+            statistics.loadFailures.increment();
+            return CompletableFuture.failedFuture(ex);
+        }
+        return loading.whenComplete((value, error) -> {
+            if (error != null) {
+                statistics.loadFailures.increment();
+                return;
+            }
+            long elapsed = System.nanoTime() - start;
+            statistics.loads.increment();
+            statistics.loadNanos.add(elapsed);
+            storeAsync(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)));
+        });
+    }
+
+    private <T> @Nullable T callLoader(@Nullable Object key, Callable<T> loader) {
+        try {
+            return loader.call();
+        }
+        catch (Exception ex) {
+            statistics.loadFailures.increment();
+            throw new ValueRetrievalException(key, loader, ex);
+        }
+    }
+
+    private void store(Object key, String text, @Nullable Object value, int loadMillis, boolean broadcast) {
+        if (value == null && !settings.cacheNullValues()) {
+            return;
+        }
+        long ttl = l2TtlMillis(value == null);
+        if (l2 != null) {
+            long now = context.clock().millis();
+            byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+            boolean written = (bytes != null) && l2.set(redisKey(text), bytes, ttl);
+            if (!written && broadcast) {
+                // The value Redis holds for this key is now outdated: it must go, now or on recovery.
+                deleteFromRedis(text);
+            }
+        }
+        storeL1(key, text, value, ttl);
+        if (broadcast) {
+            context.publisher().keysChanged(name, text);
+        }
+    }
+
+    private void storeAsync(Object key, String text, @Nullable Object value, int loadMillis) {
+        if (value == null && !settings.cacheNullValues()) {
+            return;
+        }
+        long ttl = l2TtlMillis(value == null);
+        if (l2 != null) {
+            long now = context.clock().millis();
+            byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+            if (bytes != null) {
+                l2.setAsync(redisKey(text), bytes, ttl);
+            }
+        }
+        storeL1(key, text, value, ttl);
+    }
+
+    private void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis) {
+        if (l1 != null) {
+            long ttl = l1TtlMillis(value == null);
+            if (l2 != null) {
+                ttl = Math.min(ttl, l2TtlMillis);
+            }
+            l1.put(key, text, (value != null) ? value : NullValue.INSTANCE, TimeUnit.MILLISECONDS.toNanos(ttl));
+        }
+    }
+
+    private boolean evict(Object key, String text) {
+        statistics.evictions.increment();
+        boolean present = false;
+        if (l1 != null) {
+            present = l1.invalidate(key) | l1.invalidateByText(text);
+        }
+        if (l2 != null) {
+            present |= deleteFromRedis(text) > 0;
+        }
+        context.publisher().keysChanged(name, text);
+        return present;
+    }
+
+    private long deleteFromRedis(String text) {
+        long removed = Objects.requireNonNull(l2).delete(redisKey(text));
+        if (removed < 0) {
+            if (pendingDeletes.size() < MAX_PENDING_DELETES) {
+                pendingDeletes.add(text);
+            }
+            else {
+                pendingClear = true;
+            }
+        }
+        return removed;
+    }
+
+    private long l1TtlMillis(boolean nullValue) {
+        long ttl = nullValue ? Math.min(settings.nullTtl().toMillis(), settings.l1Ttl().toMillis())
+                : settings.l1Ttl().toMillis();
+        return context.jitter().apply(ttl, settings.ttlJitter());
+    }
+
+    private long l2TtlMillis(boolean nullValue) {
+        long ttl = nullValue ? settings.nullTtl().toMillis() : settings.l2Ttl().toMillis();
+        return context.jitter().apply(ttl, settings.ttlJitter());
+    }
+
+    private byte @Nullable [] encode(String text, StoredEntry entry) {
+        try {
+            return codec.encode(entry);
+        }
+        catch (SerializationException | IllegalArgumentException ex) {
+            statistics.codecErrors.increment();
+            warnings.warn("Cache '" + name + "': value for key '" + text + "' of type "
+                    + (entry.value() != null ? entry.value().getClass().getName() : "null")
+                    + " is kept in L1 only, it cannot be written to Redis: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    private @Nullable StoredEntry decode(String text, byte[] bytes) {
+        try {
+            return codec.decode(bytes);
+        }
+        catch (SerializationException | IllegalArgumentException ex) {
+            statistics.codecErrors.increment();
+            warnings.warn("Cache '" + name + "': the value in Redis for key '" + text
+                    + "' cannot be read and is treated as a miss: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    private @Nullable String keyText(Object key) {
+        try {
+            return context.keyConverter().convert(key);
+        }
+        catch (RuntimeException ex) {
+            bypass(ex.getMessage());
+            return null;
+        }
+    }
+
+    private void bypass(@Nullable String reason) {
+        statistics.bypasses.increment();
+        warnings.warn("Cache '" + name + "' is bypassed for " + reason);
+    }
+
+    private byte[] redisKey(String text) {
+        byte[] key = text.getBytes(StandardCharsets.UTF_8);
+        byte[] full = new byte[keyPrefix.length + key.length];
+        System.arraycopy(keyPrefix, 0, full, 0, keyPrefix.length);
+        System.arraycopy(key, 0, full, keyPrefix.length, key.length);
+        return full;
+    }
+
+    private static String escapeGlob(String text) {
+        StringBuilder escaped = new StringBuilder(text.length() + 8);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                escaped.append('\\');
+            }
+            escaped.append(c);
+        }
+        return escaped.toString();
+    }
+}

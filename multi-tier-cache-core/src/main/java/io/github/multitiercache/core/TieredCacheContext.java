@@ -1,0 +1,61 @@
+package io.github.multitiercache.core;
+
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.github.multitiercache.core.redis.RedisTier;
+import org.jspecify.annotations.Nullable;
+import org.springframework.data.redis.serializer.RedisSerializer;
+
+/**
+ * What every cache of one manager shares: the Redis tier, the value serializer, the key
+ * converter and prefix, the invalidation publisher, and the clocks and executor.
+ *
+ * @param redis the Redis tier, or {@code null} when no cache may use L2
+ * @param serializer serializes values for Redis (wrapped in the entry envelope)
+ * @param keyConverter turns keys into their stable text form
+ * @param keyPrefix the first segment of every Redis key ({@code prefix:cache:key}); may be empty
+ * @param jitter spreads TTLs
+ * @param publisher tells other instances about writes
+ * @param clock wall-clock time, for expiry timestamps stored in Redis
+ * @param ticker monotonic time, for L1 expiry
+ * @param executor runs L1 maintenance and background work
+ */
+public record TieredCacheContext(
+        @Nullable RedisTier redis,
+        RedisSerializer<Object> serializer,
+        CacheKeyConverter keyConverter,
+        String keyPrefix,
+        TtlJitter jitter,
+        InvalidationPublisher publisher,
+        Clock clock,
+        Ticker ticker,
+        Executor executor) {
+
+    /** Checks that every required component is present and the prefix is usable. */
+    public TieredCacheContext {
+        Objects.requireNonNull(serializer, "serializer");
+        Objects.requireNonNull(keyConverter, "keyConverter");
+        Objects.requireNonNull(keyPrefix, "keyPrefix");
+        Objects.requireNonNull(jitter, "jitter");
+        Objects.requireNonNull(publisher, "publisher");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(ticker, "ticker");
+        Objects.requireNonNull(executor, "executor");
+        if (keyPrefix.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("key prefix must not contain white space but was '" + keyPrefix + "'");
+        }
+    }
+
+    /**
+     * The same context with another publisher.
+     * @param publisher the publisher
+     * @return a new context
+     */
+    public TieredCacheContext withPublisher(InvalidationPublisher publisher) {
+        return new TieredCacheContext(redis, serializer, keyConverter, keyPrefix, jitter, publisher, clock, ticker,
+                executor);
+    }
+}

@@ -1,0 +1,152 @@
+package io.github.multitiercache.core.l1;
+
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The in-process tier of one cache: a Caffeine cache (W-TinyLFU eviction, bounded size) whose
+ * entries each carry their own expiry, so jittered TTLs and "no longer than the Redis copy" both
+ * hold per entry.
+ *
+ * <p>Entries are keyed by the caller's key object, which keeps a hit as cheap as Caffeine's own
+ * lookup. A secondary index by key text lets an invalidation that names a key in its Redis form
+ * find the entry; it is maintained on writes and evictions only.
+ */
+public final class L1Tier {
+
+    private final Cache<Object, L1Entry> cache;
+    private final ConcurrentMap<String, Object> keysByText = new ConcurrentHashMap<>();
+    private final Ticker ticker;
+
+    /**
+     * Creates the tier.
+     * @param maximumSize the maximum number of entries
+     * @param ticker the time source for expiry
+     * @param executor where Caffeine runs maintenance and listeners
+     */
+    public L1Tier(long maximumSize, Ticker ticker, Executor executor) {
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maximumSize)
+                .expireAfter(new PerEntryExpiry())
+                .ticker(ticker)
+                .executor(executor)
+                .evictionListener((Object key, @Nullable L1Entry entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                    if (key != null && entry != null) {
+                        keysByText.remove(entry.keyText(), key);
+                    }
+                })
+                .build();
+    }
+
+    /**
+     * Looks a key up.
+     * @param key the caller's key
+     * @return the live entry, or {@code null}
+     */
+    public @Nullable L1Entry get(Object key) {
+        return cache.getIfPresent(key);
+    }
+
+    /**
+     * Stores a value for the given time.
+     * @param key the caller's key
+     * @param keyText the key's stable text form
+     * @param storeValue the value, {@code NullValue.INSTANCE} for a cached {@code null}
+     * @param ttlNanos how long the entry lives, positive
+     * @return the stored entry
+     */
+    public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos) {
+        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos);
+        Object previous = keysByText.put(keyText, key);
+        if (previous != null && !previous.equals(key)) {
+            // Two key objects with one text form (1 and 1L): keep only the newest, so that an
+            // invalidation by text can never miss a copy.
+            cache.invalidate(previous);
+        }
+        cache.put(key, entry);
+        return entry;
+    }
+
+    /**
+     * Removes a key.
+     * @param key the caller's key
+     * @return whether an entry was present
+     */
+    public boolean invalidate(Object key) {
+        L1Entry removed = cache.asMap().remove(key);
+        if (removed != null) {
+            keysByText.remove(removed.keyText(), key);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Removes the entry whose key has the given text form, as named by an invalidation message.
+     * @param keyText the key's text form
+     * @return whether an entry was present
+     */
+    public boolean invalidateByText(String keyText) {
+        Object key = keysByText.remove(keyText);
+        return key != null && cache.asMap().remove(key) != null;
+    }
+
+    /** Removes every entry. */
+    public void invalidateAll() {
+        cache.invalidateAll();
+        keysByText.clear();
+    }
+
+    /**
+     * The approximate number of entries.
+     * @return the estimated size
+     */
+    public long estimatedSize() {
+        return cache.estimatedSize();
+    }
+
+    /**
+     * Runs pending maintenance (expiry, eviction) now; useful for exact sizes in tests and
+     * endpoints.
+     */
+    public void cleanUp() {
+        cache.cleanUp();
+    }
+
+    /**
+     * The remaining life of a key's entry.
+     * @param key the caller's key
+     * @return nanoseconds left, or -1 when absent
+     */
+    public long remainingNanos(Object key) {
+        L1Entry entry = cache.getIfPresent(key);
+        return (entry != null) ? Math.max(0, entry.expiresAtNanos() - ticker.read()) : -1;
+    }
+
+    private static final class PerEntryExpiry implements Expiry<Object, L1Entry> {
+
+        @Override
+        public long expireAfterCreate(Object key, L1Entry entry, long currentTime) {
+            return Math.max(0, entry.expiresAtNanos() - currentTime);
+        }
+
+        @Override
+        public long expireAfterUpdate(Object key, L1Entry entry, long currentTime, long currentDuration) {
+            return Math.max(0, entry.expiresAtNanos() - currentTime);
+        }
+
+        @Override
+        public long expireAfterRead(Object key, L1Entry entry, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+    }
+}

@@ -1,0 +1,357 @@
+package io.github.multitiercache.core.redis;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * The byte-level Redis I/O of every cache of one manager: GET, SET with a TTL, UNLINK and
+ * SCAN-based clearing, each bounded by a short timeout and guarded by a {@link CircuitBreaker}.
+ *
+ * <p>No method throws because Redis failed or was slow: reads report a miss, writes report
+ * {@code false}, and the failure is counted and logged (the first of a run at WARN, the rest at
+ * DEBUG). Error replies from Redis (for example a wrong key type) are logged but do not trip the
+ * breaker, since they say nothing about Redis being reachable.
+ */
+public final class RedisTier implements AutoCloseable {
+
+    private static final Log logger = LogFactory.getLog(RedisTier.class);
+    private static final Object FAILED = new Object();
+    private static final Object SENT = new Object();
+    private static final int SCAN_BATCH = 1000;
+
+    private final RedisConnectionHolder connections;
+    private final long timeoutNanos;
+    private final CircuitBreaker breaker;
+    private final AtomicBoolean failing = new AtomicBoolean();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder timeouts = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+
+    /**
+     * Creates the tier and starts opening its connection in the background, so that the first
+     * calls do not wait for the connection handshake.
+     * @param connectionFactory the application's Lettuce connection factory, started
+     * @param commandTimeout the longest a caller waits for one command
+     * @param breaker the circuit breaker guarding every call
+     * @param connectExecutor where connections are opened
+     */
+    public RedisTier(LettuceConnectionFactory connectionFactory, Duration commandTimeout, CircuitBreaker breaker,
+            Executor connectExecutor) {
+        if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+            throw new IllegalArgumentException("command timeout must be positive but was " + commandTimeout);
+        }
+        this.connections = new RedisConnectionHolder(connectionFactory, connectExecutor);
+        this.timeoutNanos = commandTimeout.toNanos();
+        this.breaker = Objects.requireNonNull(breaker, "breaker");
+        // Warm up; a failure here is retried by the first call.
+        connections.connection();
+    }
+
+    /**
+     * Reads a value.
+     * @param key the Redis key
+     * @return the value, or {@code null} on a miss or when Redis is unavailable
+     */
+    public byte @Nullable [] get(byte[] key) {
+        Object result = execute("GET", false, commands -> commands.get(key));
+        return (result == FAILED) ? null : (byte[]) result;
+    }
+
+    /**
+     * Reads a value without blocking the caller.
+     * @param key the Redis key
+     * @return a future that completes with the value, or with {@code null} on a miss or when Redis
+     *         is unavailable; it never completes exceptionally
+     */
+    public CompletableFuture<byte @Nullable []> getAsync(byte[] key) {
+        return executeAsync("GET", commands -> commands.get(key))
+                .thenApply(result -> (result == FAILED) ? null : (byte[]) result);
+    }
+
+    /**
+     * Writes a value with a TTL.
+     * @param key the Redis key
+     * @param value the value
+     * @param ttlMillis the time to live, positive
+     * @return {@code true} when Redis acknowledged the write
+     */
+    public boolean set(byte[] key, byte[] value, long ttlMillis) {
+        return execute("SET", true, commands -> commands.set(key, value, SetArgs.Builder.px(ttlMillis))) != FAILED;
+    }
+
+    /**
+     * Writes a value with a TTL without blocking the caller.
+     * @param key the Redis key
+     * @param value the value
+     * @param ttlMillis the time to live, positive
+     * @return a future that completes with whether Redis acknowledged the write; it never
+     *         completes exceptionally
+     */
+    public CompletableFuture<Boolean> setAsync(byte[] key, byte[] value, long ttlMillis) {
+        return executeAsync("SET", commands -> commands.set(key, value, SetArgs.Builder.px(ttlMillis)))
+                .thenApply(result -> result != FAILED);
+    }
+
+    /**
+     * Writes a value with a TTL unless the key exists.
+     * @param key the Redis key
+     * @param value the value
+     * @param ttlMillis the time to live, positive
+     * @return whether the value was stored, and the existing value when it was not
+     */
+    public SetIfAbsentResult setIfAbsent(byte[] key, byte[] value, long ttlMillis) {
+        Object stored = execute("SET NX", false, commands -> commands.set(key, value, SetArgs.Builder.nx().px(ttlMillis)));
+        if (stored == FAILED) {
+            return SetIfAbsentResult.FAILED;
+        }
+        if ("OK".equals(stored)) {
+            return SetIfAbsentResult.STORED;
+        }
+        Object existing = execute("GET", false, commands -> commands.get(key));
+        if (existing == FAILED) {
+            return SetIfAbsentResult.FAILED;
+        }
+        return new SetIfAbsentResult(false, (byte[]) existing, false);
+    }
+
+    /**
+     * Deletes a key with UNLINK.
+     * @param key the Redis key
+     * @return the number of keys removed (0 or 1), or -1 when Redis is unavailable
+     */
+    public long delete(byte[] key) {
+        Object removed = execute("UNLINK", true, commands -> commands.unlink(key));
+        return (removed == FAILED) ? -1 : (removed == SENT) ? 1 : (Long) removed;
+    }
+
+    /**
+     * Removes every key matching a glob pattern with SCAN and UNLINK; on a cluster the scan covers
+     * every master. Never uses KEYS.
+     * @param pattern the glob pattern, escaped by the caller
+     * @return the number of keys removed, or -1 when Redis became unavailable on the way
+     */
+    public long deleteMatching(byte[] pattern) {
+        ScanArgs args = ScanArgs.Builder.matches(pattern).limit(SCAN_BATCH);
+        long removed = 0;
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            ScanCursor from = cursor;
+            Object page = execute("SCAN", false, commands -> commands.scan(from, args));
+            if (page == FAILED) {
+                return -1;
+            }
+            @SuppressWarnings("unchecked")
+            KeyScanCursor<byte[]> keys = (KeyScanCursor<byte[]>) page;
+            List<byte[]> batch = keys.getKeys();
+            if (!batch.isEmpty()) {
+                Object count = execute("UNLINK", false, commands -> commands.unlink(batch.toArray(new byte[0][])));
+                if (count == FAILED) {
+                    return -1;
+                }
+                removed += (Long) count;
+            }
+            cursor = keys;
+        }
+        while (!cursor.isFinished());
+        return removed;
+    }
+
+    /**
+     * Tells whether calls currently go to Redis (the breaker is not open).
+     * @return {@code true} unless the breaker refuses calls
+     */
+    public boolean isAvailable() {
+        return breaker.state() != CircuitBreaker.State.OPEN;
+    }
+
+    /**
+     * The breaker guarding this tier.
+     * @return the breaker
+     */
+    public CircuitBreaker circuitBreaker() {
+        return breaker;
+    }
+
+    /**
+     * Whether this tier talks to a Redis Cluster.
+     * @return {@code true} for a cluster
+     */
+    public boolean isCluster() {
+        return connections.isCluster();
+    }
+
+    /**
+     * Counts of calls that did not reach a result.
+     * @return failures (including timeouts), timeouts, and calls refused by the open breaker
+     */
+    public Stats stats() {
+        return new Stats(failures.sum(), timeouts.sum(), rejected.sum());
+    }
+
+    @Override
+    public void close() {
+        connections.close();
+    }
+
+    /**
+     * Runs one command, waiting at most the command timeout. On an I/O event-loop thread (a
+     * future completed by Lettuce or Reactor Netty) waiting would block the very thread that
+     * delivers the reply, so there a write is sent without waiting ({@code SENT}) and a read
+     * reports {@code FAILED} without counting against Redis.
+     */
+    private @Nullable Object execute(String operation, boolean write,
+            Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> command) {
+        if (Thread.currentThread() instanceof FastThreadLocalThread) {
+            return write ? sendWithoutWaiting(operation, command) : FAILED;
+        }
+        if (!breaker.tryAcquire()) {
+            rejected.increment();
+            return FAILED;
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        Future<?> future = null;
+        try {
+            CompletableFuture<StatefulConnection<byte[], byte[]>> connecting = connections.connection();
+            StatefulConnection<byte[], byte[]> connection = connecting.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            if (!connection.isOpen()) {
+                // Disconnected: Lettuce is reconnecting. Fail now instead of queueing until the timeout.
+                failed(operation, new RedisConnectionException("Not connected to Redis"));
+                return FAILED;
+            }
+            future = command.apply(RedisConnectionHolder.async(connection));
+            Object result = future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            succeeded();
+            return result;
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            breaker.onFailure();
+            return FAILED;
+        }
+        catch (TimeoutException ex) {
+            if (future != null) {
+                future.cancel(false);
+            }
+            failed(operation, ex);
+            return FAILED;
+        }
+        catch (ExecutionException ex) {
+            failed(operation, ex.getCause() != null ? ex.getCause() : ex);
+            return FAILED;
+        }
+        catch (RuntimeException ex) {
+            failed(operation, ex);
+            return FAILED;
+        }
+    }
+
+    private @Nullable Object sendWithoutWaiting(String operation,
+            Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> command) {
+        // The outcome if it is already known (a refusal or an instant reply), SENT otherwise.
+        return executeAsync(operation, command).getNow(SENT);
+    }
+
+    private CompletableFuture<@Nullable Object> executeAsync(String operation,
+            Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> command) {
+        if (!breaker.tryAcquire()) {
+            rejected.increment();
+            return CompletableFuture.completedFuture(FAILED);
+        }
+        try {
+            return connections.connection()
+                    .thenCompose(connection -> (CompletionStage<?>) command.apply(RedisConnectionHolder.async(connection)))
+                    .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+                    .handle((result, error) -> {
+                        if (error == null) {
+                            succeeded();
+                            return result;
+                        }
+                        failed(operation, unwrap(error));
+                        return FAILED;
+                    });
+        }
+        catch (RuntimeException ex) {
+            failed(operation, ex);
+            return CompletableFuture.completedFuture(FAILED);
+        }
+    }
+
+    private void succeeded() {
+        breaker.onSuccess();
+        if (failing.get() && failing.compareAndSet(true, false)) {
+            logger.info("Redis answers again");
+        }
+    }
+
+    private void failed(String operation, Throwable error) {
+        if (error instanceof RedisCommandExecutionException) {
+            // An error reply: Redis is reachable, the command was wrong for the data.
+            breaker.onSuccess();
+            logger.warn("Redis rejected " + operation + ": " + error.getMessage());
+            return;
+        }
+        failures.increment();
+        if (error instanceof TimeoutException || error instanceof RedisCommandTimeoutException) {
+            timeouts.increment();
+        }
+        breaker.onFailure();
+        if (failing.compareAndSet(false, true)) {
+            logger.warn("Redis " + operation + " failed; serving from L1 and the loader until it recovers: " + error);
+        }
+        else if (logger.isDebugEnabled()) {
+            logger.debug("Redis " + operation + " failed: " + error);
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return (error instanceof CompletionException && error.getCause() != null) ? error.getCause() : error;
+    }
+
+    /**
+     * The outcome of {@link #setIfAbsent(byte[], byte[], long)}.
+     * @param stored whether the value was written
+     * @param existing the value already there when it was not written ({@code null} if it vanished
+     *        in between)
+     * @param failed whether Redis was unavailable
+     */
+    public record SetIfAbsentResult(boolean stored, byte @Nullable [] existing, boolean failed) {
+        static final SetIfAbsentResult STORED = new SetIfAbsentResult(true, null, false);
+        static final SetIfAbsentResult FAILED = new SetIfAbsentResult(false, null, true);
+    }
+
+    /**
+     * Failure counts of a {@link RedisTier}.
+     * @param failures calls that failed or timed out
+     * @param timeouts calls that timed out
+     * @param rejected calls not made because the breaker was open
+     */
+    public record Stats(long failures, long timeouts, long rejected) {
+    }
+}

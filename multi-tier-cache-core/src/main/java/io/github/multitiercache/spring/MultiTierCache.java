@@ -1,0 +1,117 @@
+package io.github.multitiercache.spring;
+
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+import io.github.multitiercache.core.TieredCache;
+import org.jspecify.annotations.Nullable;
+import org.springframework.cache.Cache;
+
+/**
+ * Spring's {@link Cache} over a {@link TieredCache}: Caffeine (L1) over Redis (L2).
+ *
+ * <p>Behaves as Spring's cache contract says, with these additions: a Redis failure, a key without
+ * a stable text form, or unreadable bytes in Redis never throw (they are logged and treated as
+ * misses), and a {@code null} put into a cache that does not cache nulls evicts the key instead of
+ * failing. {@link #retrieve(Object)} and {@link #retrieve(Object, Supplier)} do not block on Redis,
+ * so {@code CompletableFuture}, {@code Mono} and {@code Flux} returning {@code @Cacheable} methods
+ * work.
+ */
+public class MultiTierCache implements Cache {
+
+    private final TieredCache engine;
+
+    /**
+     * Adapts an engine cache.
+     * @param engine the engine cache
+     */
+    public MultiTierCache(TieredCache engine) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+    }
+
+    @Override
+    public String getName() {
+        return engine.name();
+    }
+
+    /**
+     * The engine cache.
+     * @return the {@link TieredCache}
+     */
+    @Override
+    public TieredCache getNativeCache() {
+        return engine;
+    }
+
+    @Override
+    public @Nullable ValueWrapper get(Object key) {
+        return engine.lookup(key);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> @Nullable T get(Object key, @Nullable Class<T> type) {
+        ValueWrapper wrapper = engine.lookup(key);
+        Object value = (wrapper != null) ? wrapper.get() : null;
+        if (value != null && type != null && !type.isInstance(value)) {
+            throw new IllegalStateException("Cached value is not of required type [" + type.getName() + "]: " + value);
+        }
+        return (T) value;
+    }
+
+    @Override
+    public <T> @Nullable T get(Object key, Callable<T> valueLoader) {
+        return engine.get(key, valueLoader);
+    }
+
+    @Override
+    public @Nullable CompletableFuture<?> retrieve(Object key) {
+        CompletableFuture<@Nullable ValueWrapper> result = engine.retrieve(key);
+        if (result == null || engine.settings().cacheNullValues()) {
+            return result;
+        }
+        return result.thenApply(wrapper -> (wrapper != null) ? wrapper.get() : null);
+    }
+
+    @Override
+    public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
+        return engine.retrieve(key, valueLoader);
+    }
+
+    @Override
+    public void put(Object key, @Nullable Object value) {
+        engine.put(key, value);
+    }
+
+    @Override
+    public @Nullable ValueWrapper putIfAbsent(Object key, @Nullable Object value) {
+        return engine.putIfAbsent(key, value);
+    }
+
+    @Override
+    public void evict(Object key) {
+        engine.evict(key);
+    }
+
+    @Override
+    public boolean evictIfPresent(Object key) {
+        return engine.evict(key);
+    }
+
+    @Override
+    public void clear() {
+        engine.clear();
+    }
+
+    @Override
+    public boolean invalidate() {
+        return engine.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "MultiTierCache[" + engine.name() + "]";
+    }
+}

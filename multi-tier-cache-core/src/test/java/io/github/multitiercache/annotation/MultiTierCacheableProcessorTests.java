@@ -1,0 +1,93 @@
+package io.github.multitiercache.annotation;
+
+import java.time.Duration;
+
+import io.github.multitiercache.annotation.MultiTierCacheable.Toggle;
+import org.junit.jupiter.api.Test;
+import org.springframework.cache.annotation.CacheConfig;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class MultiTierCacheableProcessorTests {
+
+    private final CacheOptionsRegistry registry = new CacheOptionsRegistry();
+    private final MultiTierCacheableProcessor processor = new MultiTierCacheableProcessor(registry);
+
+    static class Catalogue {
+        @MultiTierCacheable(cacheNames = "products", l1Ttl = "30s", l2Ttl = "PT10M", cacheNullValues = Toggle.FALSE)
+        public String find(long id) {
+            return "p" + id;
+        }
+
+        @MultiTierCacheable(cacheNames = "products", nullTtl = "5s")
+        public String findByName(String name) {
+            return name;
+        }
+    }
+
+    static class Conflicting {
+        @MultiTierCacheable(cacheNames = "products", l1Ttl = "1m")
+        public String other(long id) {
+            return "o";
+        }
+    }
+
+    @CacheConfig(cacheNames = "users")
+    static class Users {
+        @MultiTierCacheable(l2Ttl = "1h")
+        public String find(long id) {
+            return "u";
+        }
+    }
+
+    static class Broken {
+        @MultiTierCacheable(cacheNames = "broken", l1Ttl = "soon")
+        public String find(long id) {
+            return "b";
+        }
+    }
+
+    @Test
+    void optionsOfEveryMethodOfOneCacheAreCombined() {
+        processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
+        var options = registry.optionsFor("products");
+        assertThat(options.l1Ttl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(options.l2Ttl()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(options.nullTtl()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(options.cacheNullValues()).isFalse();
+        assertThat(options.l1MaximumSize()).isNull();
+    }
+
+    @Test
+    void conflictingOptionsForOneCacheNameBothMethods() {
+        processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
+        assertThatIllegalStateException()
+                .isThrownBy(() -> processor.postProcessAfterInitialization(new Conflicting(), "conflicting"))
+                .withMessageContaining("l1-ttl (PT30S vs PT1M)")
+                .withMessageContaining("Catalogue.find(long)")
+                .withMessageContaining("Conflicting.other(long)");
+    }
+
+    @Test
+    void cacheConfigNamesTheCacheOfUnnamedMethods() {
+        processor.postProcessAfterInitialization(new Users(), "users");
+        assertThat(registry.optionsFor("users").l2Ttl()).isEqualTo(Duration.ofHours(1));
+    }
+
+    @Test
+    void anInvalidDurationNamesTheMethod() {
+        assertThatIllegalStateException()
+                .isThrownBy(() -> processor.postProcessAfterInitialization(new Broken(), "broken"))
+                .withMessageContaining("Broken.find(long)").withMessageContaining("'soon' is not a duration");
+    }
+
+    @Test
+    void durationsAcceptSimpleAndIsoForms() {
+        assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Durations.parse("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(Durations.parse("1d")).isEqualTo(Duration.ofDays(1));
+        assertThat(Durations.parse("250")).isEqualTo(Duration.ofMillis(250));
+        assertThat(Durations.parse("PT1M30S")).isEqualTo(Duration.ofSeconds(90));
+    }
+}

@@ -1,0 +1,71 @@
+package io.github.multitiercache.core;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.redis.RedisTier;
+import org.springframework.data.redis.connection.RedisClusterConfiguration;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.serializer.RedisSerializer;
+
+/**
+ * Builds the engine against a real Redis for tests: a started connection factory, a Redis tier
+ * and a context, closed together.
+ */
+final class TestRedis implements AutoCloseable {
+
+    final LettuceConnectionFactory connectionFactory;
+    final RedisTier tier;
+    TieredCacheContext context;
+
+    private TestRedis(LettuceConnectionFactory connectionFactory, Duration commandTimeout, String prefix,
+            InvalidationPublisher publisher) {
+        this.connectionFactory = connectionFactory;
+        connectionFactory.afterPropertiesSet();
+        connectionFactory.start();
+        this.tier = new RedisTier(connectionFactory, commandTimeout,
+                new CircuitBreaker(3, Duration.ofMillis(500), System::nanoTime), ForkJoinPool.commonPool());
+        this.context = new TieredCacheContext(tier, JsonValueSerializer.forPackages("io.github.multitiercache."),
+                DefaultCacheKeyConverter.INSTANCE, prefix, TtlJitter.random(), publisher, Clock.systemUTC(),
+                Ticker.systemTicker(), ForkJoinPool.commonPool());
+    }
+
+    static TestRedis standalone(int port, String prefix) {
+        return standalone(port, prefix, Duration.ofMillis(500), InvalidationPublisher.NONE);
+    }
+
+    static TestRedis standalone(int port, String prefix, Duration commandTimeout, InvalidationPublisher publisher) {
+        LettuceClientConfiguration client = LettuceClientConfiguration.builder()
+                .commandTimeout(Duration.ofSeconds(2)).build();
+        return new TestRedis(new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port), client),
+                commandTimeout, prefix, publisher);
+    }
+
+    static TestRedis cluster(List<String> nodes, String prefix) {
+        return new TestRedis(new LettuceConnectionFactory(new RedisClusterConfiguration(nodes)),
+                Duration.ofSeconds(1), prefix, InvalidationPublisher.NONE);
+    }
+
+    TestRedis withSerializer(RedisSerializer<Object> serializer) {
+        context = new TieredCacheContext(tier, serializer, context.keyConverter(), context.keyPrefix(), context.jitter(),
+                context.publisher(), context.clock(), context.ticker(), context.executor());
+        return this;
+    }
+
+    TieredCache cache(String name, CacheSettings settings) {
+        return new TieredCache(name, settings, context);
+    }
+
+    @Override
+    public void close() {
+        tier.close();
+        connectionFactory.destroy();
+    }
+}
