@@ -279,7 +279,8 @@ public final class RedisCluster implements AutoCloseable {
 
     /**
      * The hash slot of a key as Redis computes it: CRC16 (XMODEM) of the key's UTF-8 bytes, or of its hash
-     * tag (the bytes between the first {@code {} and the next {@code }}, if not empty), modulo 16384.
+     * tag (the bytes between the first <code>&#123;</code> and the next <code>&#125;</code>, if not
+     * empty), modulo 16384.
      *
      * @param key a Redis key
      * @return its slot, {@code 0} to {@code 16383}

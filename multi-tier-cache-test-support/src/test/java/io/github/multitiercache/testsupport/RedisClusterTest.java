@@ -122,9 +122,9 @@ class RedisClusterTest {
     @Test
     void aKilledAndRestartedNodeRejoinsWithItsSlotsButNoData() {
         RedisServer node = cluster.nodes().get(1);
-        String key = "rejoin:{x}";
-        while (cluster.nodeForKey(key) != node) {
-            key = key + "x";
+        String key = "rejoin:0";
+        for (int i = 1; cluster.nodeForKey(key) != node; i++) {
+            key = "rejoin:" + i;
         }
         String nodeId = String.valueOf(node.command("CLUSTER", "MYID"));
         node.command("SET", key, "v");
