@@ -2,7 +2,9 @@ package io.github.multitiercache.autoconfigure;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 
@@ -13,6 +15,7 @@ import io.github.multitiercache.annotation.MultiTierCacheableProcessor;
 import io.github.multitiercache.core.CacheKeyConverter;
 import io.github.multitiercache.core.DefaultCacheKeyConverter;
 import io.github.multitiercache.core.InvalidationPublisher;
+import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCacheContext;
 import io.github.multitiercache.core.TtlJitter;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
@@ -22,6 +25,8 @@ import io.github.multitiercache.spring.MultiTierCacheCustomizer;
 import io.github.multitiercache.spring.MultiTierCacheManager;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -34,6 +39,7 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.cache.CacheManager;
 import org.springframework.cache.interceptor.CacheAspectSupport;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Role;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.serializer.RedisSerializer;
@@ -58,12 +64,14 @@ public final class MultiTierCacheAutoConfiguration {
     }
 
     @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     @ConditionalOnMissingBean
     static CacheOptionsRegistry multiTierCacheOptionsRegistry() {
         return new CacheOptionsRegistry();
     }
 
     @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     @ConditionalOnMissingBean
     static MultiTierCacheableProcessor multiTierCacheableProcessor(ObjectProvider<CacheOptionsRegistry> registry) {
         return new MultiTierCacheableProcessor(registry.getObject());
@@ -108,7 +116,8 @@ public final class MultiTierCacheAutoConfiguration {
         RedisSerializer<Object> serializer = beanFactory.getBean(VALUE_SERIALIZER_BEAN_NAME, RedisSerializer.class);
         Executor executor = ForkJoinPool.commonPool();
         return new TieredCacheContext(redisTier, serializer, keyConverter, properties.getKeyPrefix(),
-                TtlJitter.random(), publisher.getIfAvailable(() -> InvalidationPublisher.NONE), Clock.systemUTC(),
+                TtlJitter.random(), publisher.getIfAvailable(() -> InvalidationPublisher.NONE),
+                L1Guard.alwaysTrusted(), Clock.systemUTC(),
                 Ticker.systemTicker(), executor);
     }
 
@@ -123,5 +132,21 @@ public final class MultiTierCacheAutoConfiguration {
         cacheCustomizers.orderedStream().forEach(cacheManager::addCustomizer);
         managerCustomizers.orderedStream().forEach(customizer -> customizer.customize(cacheManager));
         return cacheManager;
+    }
+
+    /**
+     * Creates, once every bean has been processed, the caches named in configuration and those
+     * declared by {@code @MultiTierCacheable}, so that invalid options of either fail the startup
+     * instead of the first call.
+     */
+    @Bean
+    SmartInitializingSingleton multiTierCacheStartupCaches(MultiTierCacheManager cacheManager,
+            MultiTierCacheProperties properties, CacheOptionsRegistry annotations) {
+        return () -> {
+            Set<String> names = new LinkedHashSet<>(properties.getCaches().keySet());
+            names.addAll(annotations.cacheNames());
+            cacheManager.setCacheNames(names);
+            cacheManager.initializeCaches();
+        };
     }
 }

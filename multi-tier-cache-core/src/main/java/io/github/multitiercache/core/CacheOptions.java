@@ -58,15 +58,15 @@ public record CacheOptions(
     /**
      * Names the options that both this and {@code other} set, to different values.
      * @param other the options to compare with
-     * @return descriptions such as {@code "l1-ttl (30s vs 1m)"}; empty when compatible
+     * @return descriptions such as {@code "l1.ttl (PT30S vs PT1M)"}; empty when compatible
      */
     public List<String> conflictsWith(CacheOptions other) {
         List<String> conflicts = new ArrayList<>();
-        conflict(conflicts, "l1-enabled", l1Enabled, other.l1Enabled);
-        conflict(conflicts, "l1-maximum-size", l1MaximumSize, other.l1MaximumSize);
-        conflict(conflicts, "l1-ttl", l1Ttl, other.l1Ttl);
-        conflict(conflicts, "l2-enabled", l2Enabled, other.l2Enabled);
-        conflict(conflicts, "l2-ttl", l2Ttl, other.l2Ttl);
+        conflict(conflicts, "l1.enabled", l1Enabled, other.l1Enabled);
+        conflict(conflicts, "l1.maximum-size", l1MaximumSize, other.l1MaximumSize);
+        conflict(conflicts, "l1.ttl", l1Ttl, other.l1Ttl);
+        conflict(conflicts, "l2.enabled", l2Enabled, other.l2Enabled);
+        conflict(conflicts, "l2.ttl", l2Ttl, other.l2Ttl);
         conflict(conflicts, "ttl-jitter", ttlJitter, other.ttlJitter);
         conflict(conflicts, "cache-null-values", cacheNullValues, other.cacheNullValues);
         conflict(conflicts, "null-ttl", nullTtl, other.nullTtl);

@@ -56,15 +56,15 @@ public record CacheSettings(
         Objects.requireNonNull(l1Ttl, "l1Ttl");
         Objects.requireNonNull(l2Ttl, "l2Ttl");
         Objects.requireNonNull(nullTtl, "nullTtl");
-        require(l1MaximumSize > 0, "l1-maximum-size must be positive but was " + l1MaximumSize);
-        requirePositive(l1Ttl, "l1-ttl");
-        requirePositive(l2Ttl, "l2-ttl");
+        require(l1MaximumSize > 0, "l1.maximum-size must be positive but was " + l1MaximumSize);
+        requirePositive(l1Ttl, "l1.ttl");
+        requirePositive(l2Ttl, "l2.ttl");
         requirePositive(nullTtl, "null-ttl");
         require(ttlJitter >= 0 && ttlJitter < 1, "ttl-jitter must be in [0, 1) but was " + ttlJitter);
         require(compressionThreshold >= 0, "compression-threshold must not be negative but was " + compressionThreshold);
         require(maxValueSize == 0 || maxValueSize >= MIN_MAX_VALUE_SIZE,
                 "max-value-size must be 0 (no limit) or at least " + MIN_MAX_VALUE_SIZE + " bytes but was " + maxValueSize);
-        require(l1Enabled || l2Enabled, "at least one of l1-enabled and l2-enabled must be true");
+        require(l1Enabled || l2Enabled, "at least one of l1.enabled and l2.enabled must be true");
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
@@ -58,6 +59,9 @@ public final class TieredCache {
     private final CacheStatistics statistics = new CacheStatistics();
     private final LogThrottle warnings = new LogThrottle(logger);
     private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
+    // Bumped by every local invalidation of this cache, so that a value read before it is not put
+    // into L1 after it.
+    private final AtomicLong generation = new AtomicLong();
     private volatile boolean pendingClear;
 
     /**
@@ -80,7 +84,8 @@ public final class TieredCache {
         this.l1 = settings.l1Enabled() ? new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor()) : null;
         this.l2 = settings.l2Enabled() ? context.redis() : null;
         this.codec = new EntryCodec(context.serializer(), settings.compressionThreshold(), settings.maxValueSize());
-        String prefix = context.keyPrefix().isEmpty() ? name + ":" : context.keyPrefix() + ":" + name + ":";
+        String segment = keySegment(name);
+        String prefix = context.keyPrefix().isEmpty() ? segment + ":" : context.keyPrefix() + ":" + segment + ":";
         this.keyPrefix = prefix.getBytes(StandardCharsets.UTF_8);
         this.clearPattern = (escapeGlob(prefix) + "*").getBytes(StandardCharsets.UTF_8);
         if (l2 != null) {
@@ -134,7 +139,7 @@ public final class TieredCache {
             return null;
         }
         String text = keyText(key);
-        return (text != null) ? lookupL2(key, text) : null;
+        return (text != null) ? lookupL2(key, text, fillTicket()) : null;
     }
 
     /**
@@ -161,7 +166,7 @@ public final class TieredCache {
             return callLoader(key, loader);
         }
         if (l2 != null) {
-            ValueWrapper shared = lookupL2(key, text);
+            ValueWrapper shared = lookupL2(key, text, fillTicket());
             if (shared != null) {
                 return (T) shared.get();
             }
@@ -199,7 +204,8 @@ public final class TieredCache {
         if (text == null) {
             return null;
         }
-        return l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes));
+        long ticket = fillTicket();
+        return l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes, ticket));
     }
 
     /**
@@ -220,8 +226,9 @@ public final class TieredCache {
         if (text == null) {
             return loader.get();
         }
+        long ticket = fillTicket();
         CompletableFuture<@Nullable ValueWrapper> shared = (l2 != null)
-                ? l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes))
+                ? l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes, ticket))
                 : CompletableFuture.completedFuture(missWithoutL2());
         return shared.thenCompose(hit -> (hit != null)
                 ? CompletableFuture.completedFuture((T) hit.get())
@@ -250,7 +257,8 @@ public final class TieredCache {
             evict(key, text);
             return;
         }
-        store(key, text, value, 0, true);
+        generation.incrementAndGet();
+        store(key, text, value, 0, true, fillTicket());
     }
 
     /**
@@ -270,7 +278,8 @@ public final class TieredCache {
         }
         statistics.puts.increment();
         if (l2 == null) {
-            store(key, text, value, 0, true);
+            generation.incrementAndGet();
+            store(key, text, value, 0, true, fillTicket());
             return null;
         }
         long now = context.clock().millis();
@@ -281,12 +290,13 @@ public final class TieredCache {
         }
         RedisTier.SetIfAbsentResult result = l2.setIfAbsent(redisKey(text), bytes, ttl);
         if (result.stored() || result.failed()) {
-            storeL1(key, text, value, ttl);
+            generation.incrementAndGet();
+            storeL1(key, text, value, ttl, fillTicket());
             context.publisher().keysChanged(name, text);
             return null;
         }
         byte[] present = result.existing();
-        return (present != null) ? fromRedis(key, text, present) : null;
+        return (present != null) ? fromRedis(key, text, present, fillTicket()) : null;
     }
 
     /**
@@ -310,6 +320,7 @@ public final class TieredCache {
      */
     public boolean clear() {
         statistics.clears.increment();
+        generation.incrementAndGet();
         boolean present = false;
         if (l2 != null) {
             long removed = l2.deleteMatching(clearPattern);
@@ -334,11 +345,13 @@ public final class TieredCache {
      * @return whether it was present
      */
     public boolean invalidateLocal(String keyText) {
+        generation.incrementAndGet();
         return l1 != null && l1.invalidateByText(keyText);
     }
 
     /** Drops this instance's whole L1 only. */
     public void clearLocal() {
+        generation.incrementAndGet();
         if (l1 != null) {
             l1.invalidateAll();
         }
@@ -391,7 +404,7 @@ public final class TieredCache {
             return null;
         }
         L1Entry entry = l1.get(key);
-        if (entry != null) {
+        if (entry != null && entry.epoch() == context.l1Guard().epoch()) {
             statistics.l1Hits.increment();
             return entry;
         }
@@ -399,9 +412,17 @@ public final class TieredCache {
         return null;
     }
 
-    private @Nullable ValueWrapper lookupL2(Object key, String text) {
+    private @Nullable ValueWrapper lookupL2(Object key, String text, long ticket) {
         RedisTier redis = Objects.requireNonNull(l2);
-        return fromRedis(key, text, redis.get(redisKey(text)));
+        return fromRedis(key, text, redis.get(redisKey(text)), ticket);
+    }
+
+    /**
+     * Taken before a value is read from Redis or loaded: the guard's epoch and this cache's
+     * generation, so that the value is put into L1 only if nothing was invalidated meanwhile.
+     */
+    private long fillTicket() {
+        return ((long) context.l1Guard().epoch() << 32) | (generation.get() & 0xFFFFFFFFL);
     }
 
     private @Nullable ValueWrapper missWithoutL2() {
@@ -409,7 +430,7 @@ public final class TieredCache {
         return null;
     }
 
-    private @Nullable ValueWrapper fromRedis(Object key, String text, byte @Nullable [] bytes) {
+    private @Nullable ValueWrapper fromRedis(Object key, String text, byte @Nullable [] bytes, long ticket) {
         StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
         if (entry == null) {
             statistics.l2Misses.increment();
@@ -418,10 +439,11 @@ public final class TieredCache {
         }
         statistics.l2Hits.increment();
         long remaining = entry.remainingMillis(context.clock().millis());
-        if (l1 != null && remaining > 0) {
-            Object storeValue = entry.isNull() ? NullValue.INSTANCE : entry.value();
-            long ttl = Math.min(l1TtlMillis(entry.isNull()), remaining);
-            return l1.put(key, text, storeValue, TimeUnit.MILLISECONDS.toNanos(ttl));
+        if (remaining > 0) {
+            L1Entry filled = fillL1(key, text, entry.value(), Math.min(l1TtlMillis(entry.isNull()), remaining), ticket);
+            if (filled != null) {
+                return filled;
+            }
         }
         return new SimpleValueWrapper(entry.value());
     }
@@ -436,16 +458,18 @@ public final class TieredCache {
                 return value;
             }
         }
+        long ticket = fillTicket();
         long start = System.nanoTime();
         T value = callLoader(key, loader);
         long elapsed = System.nanoTime() - start;
         statistics.loads.increment();
         statistics.loadNanos.add(elapsed);
-        store(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)), false);
+        store(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)), false, ticket);
         return value;
     }
 
     private <T> CompletableFuture<T> loadAndStoreAsync(Object key, String text, Supplier<CompletableFuture<T>> loader) {
+        long ticket = fillTicket();
         long start = System.nanoTime();
         CompletableFuture<T> loading;
         try {
@@ -463,7 +487,7 @@ public final class TieredCache {
             long elapsed = System.nanoTime() - start;
             statistics.loads.increment();
             statistics.loadNanos.add(elapsed);
-            storeAsync(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)));
+            storeAsync(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)), ticket);
         });
     }
 
@@ -477,7 +501,8 @@ public final class TieredCache {
         }
     }
 
-    private void store(Object key, String text, @Nullable Object value, int loadMillis, boolean broadcast) {
+    private void store(Object key, String text, @Nullable Object value, int loadMillis, boolean broadcast,
+            long ticket) {
         if (value == null && !settings.cacheNullValues()) {
             return;
         }
@@ -491,13 +516,13 @@ public final class TieredCache {
                 deleteFromRedis(text);
             }
         }
-        storeL1(key, text, value, ttl);
+        storeL1(key, text, value, ttl, ticket);
         if (broadcast) {
             context.publisher().keysChanged(name, text);
         }
     }
 
-    private void storeAsync(Object key, String text, @Nullable Object value, int loadMillis) {
+    private void storeAsync(Object key, String text, @Nullable Object value, int loadMillis, long ticket) {
         if (value == null && !settings.cacheNullValues()) {
             return;
         }
@@ -509,21 +534,41 @@ public final class TieredCache {
                 l2.setAsync(redisKey(text), bytes, ttl);
             }
         }
-        storeL1(key, text, value, ttl);
+        storeL1(key, text, value, ttl, ticket);
     }
 
-    private void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis) {
-        if (l1 != null) {
-            long ttl = l1TtlMillis(value == null);
-            if (l2 != null) {
-                ttl = Math.min(ttl, l2TtlMillis);
-            }
-            l1.put(key, text, (value != null) ? value : NullValue.INSTANCE, TimeUnit.MILLISECONDS.toNanos(ttl));
+    private void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis, long ticket) {
+        long ttl = l1TtlMillis(value == null);
+        if (l2 != null) {
+            ttl = Math.min(ttl, l2TtlMillis);
         }
+        fillL1(key, text, value, ttl, ticket);
+    }
+
+    /**
+     * Puts a value into L1 unless an invalidation happened since {@code ticket} was taken. The
+     * check is repeated after the put, so an invalidation that lands in between still removes it.
+     */
+    private @Nullable L1Entry fillL1(Object key, String text, @Nullable Object value, long ttlMillis, long ticket) {
+        if (l1 == null) {
+            return null;
+        }
+        long ttl = context.l1Guard().capTtl(ttlMillis);
+        if (ttl <= 0 || fillTicket() != ticket) {
+            return null;
+        }
+        L1Entry entry = l1.put(key, text, (value != null) ? value : NullValue.INSTANCE,
+                TimeUnit.MILLISECONDS.toNanos(ttl), (int) (ticket >>> 32));
+        if (fillTicket() != ticket) {
+            l1.invalidate(key);
+            return null;
+        }
+        return entry;
     }
 
     private boolean evict(Object key, String text) {
         statistics.evictions.increment();
+        generation.incrementAndGet();
         boolean present = false;
         if (l1 != null) {
             present = l1.invalidate(key) | l1.invalidateByText(text);
@@ -605,6 +650,15 @@ public final class TieredCache {
         System.arraycopy(keyPrefix, 0, full, 0, keyPrefix.length);
         System.arraycopy(key, 0, full, keyPrefix.length, key.length);
         return full;
+    }
+
+    /**
+     * The cache's segment of a Redis key: its name with {@code %} and {@code :} percent-encoded,
+     * so that cache {@code a} with key {@code b:1} and cache {@code a:b} with key {@code 1} get
+     * different keys, and clearing {@code users} cannot match the keys of {@code users:admins}.
+     */
+    static String keySegment(String cacheName) {
+        return cacheName.replace("%", "%25").replace(":", "%3A");
     }
 
     private static String escapeGlob(String text) {

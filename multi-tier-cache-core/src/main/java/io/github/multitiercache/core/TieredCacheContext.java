@@ -19,6 +19,7 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * @param keyPrefix the first segment of every Redis key ({@code prefix:cache:key}); may be empty
  * @param jitter spreads TTLs
  * @param publisher tells other instances about writes
+ * @param l1Guard decides whether L1 entries may be served
  * @param clock wall-clock time, for expiry timestamps stored in Redis
  * @param ticker monotonic time, for L1 expiry
  * @param executor runs L1 maintenance and background work
@@ -30,6 +31,7 @@ public record TieredCacheContext(
         String keyPrefix,
         TtlJitter jitter,
         InvalidationPublisher publisher,
+        L1Guard l1Guard,
         Clock clock,
         Ticker ticker,
         Executor executor) {
@@ -41,6 +43,7 @@ public record TieredCacheContext(
         Objects.requireNonNull(keyPrefix, "keyPrefix");
         Objects.requireNonNull(jitter, "jitter");
         Objects.requireNonNull(publisher, "publisher");
+        Objects.requireNonNull(l1Guard, "l1Guard");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(executor, "executor");
@@ -50,12 +53,13 @@ public record TieredCacheContext(
     }
 
     /**
-     * The same context with another publisher.
+     * The same context with another publisher and L1 guard, typically an invalidation bus.
      * @param publisher the publisher
+     * @param l1Guard the guard
      * @return a new context
      */
-    public TieredCacheContext withPublisher(InvalidationPublisher publisher) {
-        return new TieredCacheContext(redis, serializer, keyConverter, keyPrefix, jitter, publisher, clock, ticker,
-                executor);
+    public TieredCacheContext withInvalidation(InvalidationPublisher publisher, L1Guard l1Guard) {
+        return new TieredCacheContext(redis, serializer, keyConverter, keyPrefix, jitter, publisher, l1Guard, clock,
+                ticker, executor);
     }
 }

@@ -64,7 +64,7 @@ class MultiTierCacheableProcessorTests {
         processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
         assertThatIllegalStateException()
                 .isThrownBy(() -> processor.postProcessAfterInitialization(new Conflicting(), "conflicting"))
-                .withMessageContaining("l1-ttl (PT30S vs PT1M)")
+                .withMessageContaining("l1.ttl (PT30S vs PT1M)")
                 .withMessageContaining("Catalogue.find(long)")
                 .withMessageContaining("Conflicting.other(long)");
     }

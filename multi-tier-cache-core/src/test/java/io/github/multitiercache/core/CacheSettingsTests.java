@@ -24,13 +24,13 @@ class CacheSettingsTests {
         assertThatIllegalArgumentException().isThrownBy(() -> builder.ttlJitter(1.5).build()).withMessageContaining("ttl-jitter");
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> CacheSettings.defaults().toBuilder().l1MaximumSize(0).build())
-                .withMessageContaining("l1-maximum-size");
+                .withMessageContaining("l1.maximum-size");
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> CacheSettings.defaults().toBuilder().l2Ttl(Duration.ofSeconds(-1)).build())
-                .withMessageContaining("l2-ttl");
+                .withMessageContaining("l2.ttl");
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> CacheSettings.defaults().toBuilder().l1Enabled(false).l2Enabled(false).build())
-                .withMessageContaining("l1-enabled");
+                .withMessageContaining("l1.enabled");
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> CacheSettings.defaults().toBuilder().maxValueSize(10).build())
                 .withMessageContaining("max-value-size");
@@ -41,7 +41,7 @@ class CacheSettingsTests {
         CacheOptions a = new CacheOptions(null, null, Duration.ofSeconds(30), null, null, null, null, null, null, null);
         CacheOptions b = new CacheOptions(null, null, Duration.ofMinutes(1), null, Duration.ofHours(1), null, null, null, null, null);
         CacheOptions c = new CacheOptions(null, null, null, null, Duration.ofHours(1), null, true, null, null, null);
-        assertThat(a.conflictsWith(b)).containsExactly("l1-ttl (PT30S vs PT1M)");
+        assertThat(a.conflictsWith(b)).containsExactly("l1.ttl (PT30S vs PT1M)");
         assertThat(a.conflictsWith(c)).isEmpty();
         assertThat(a.union(c).l2Ttl()).isEqualTo(Duration.ofHours(1));
         assertThat(a.union(c).l1Ttl()).isEqualTo(Duration.ofSeconds(30));

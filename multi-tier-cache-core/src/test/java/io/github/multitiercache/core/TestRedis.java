@@ -33,7 +33,7 @@ final class TestRedis implements AutoCloseable {
         this.tier = new RedisTier(connectionFactory, commandTimeout,
                 new CircuitBreaker(3, Duration.ofMillis(500), System::nanoTime), ForkJoinPool.commonPool());
         this.context = new TieredCacheContext(tier, JsonValueSerializer.forPackages("io.github.multitiercache."),
-                DefaultCacheKeyConverter.INSTANCE, prefix, TtlJitter.random(), publisher, Clock.systemUTC(),
+                DefaultCacheKeyConverter.INSTANCE, prefix, TtlJitter.random(), publisher, L1Guard.alwaysTrusted(), Clock.systemUTC(),
                 Ticker.systemTicker(), ForkJoinPool.commonPool());
     }
 
@@ -55,7 +55,7 @@ final class TestRedis implements AutoCloseable {
 
     TestRedis withSerializer(RedisSerializer<Object> serializer) {
         context = new TieredCacheContext(tier, serializer, context.keyConverter(), context.keyPrefix(), context.jitter(),
-                context.publisher(), context.clock(), context.ticker(), context.executor());
+                context.publisher(), context.l1Guard(), context.clock(), context.ticker(), context.executor());
         return this;
     }
 

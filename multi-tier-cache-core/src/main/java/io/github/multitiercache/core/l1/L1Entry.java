@@ -13,11 +13,13 @@ public final class L1Entry implements Cache.ValueWrapper {
     private final Object storeValue;
     private final String keyText;
     private final long expiresAtNanos;
+    private final int epoch;
 
-    L1Entry(Object storeValue, String keyText, long expiresAtNanos) {
+    L1Entry(Object storeValue, String keyText, long expiresAtNanos, int epoch) {
         this.storeValue = storeValue;
         this.keyText = keyText;
         this.expiresAtNanos = expiresAtNanos;
+        this.epoch = epoch;
     }
 
     /**
@@ -35,6 +37,15 @@ public final class L1Entry implements Cache.ValueWrapper {
      */
     public String keyText() {
         return keyText;
+    }
+
+    /**
+     * The epoch of the L1 guard when this value was read or loaded; the entry is served only in
+     * that epoch.
+     * @return the epoch
+     */
+    public int epoch() {
+        return epoch;
     }
 
     long expiresAtNanos() {

@@ -62,10 +62,11 @@ public final class L1Tier {
      * @param keyText the key's stable text form
      * @param storeValue the value, {@code NullValue.INSTANCE} for a cached {@code null}
      * @param ttlNanos how long the entry lives, positive
+     * @param epoch the L1 guard's epoch when the value was read or loaded
      * @return the stored entry
      */
-    public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos) {
-        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos);
+    public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos, int epoch) {
+        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos, epoch);
         Object previous = keysByText.put(keyText, key);
         if (previous != null && !previous.equals(key)) {
             // Two key objects with one text form (1 and 1L): keep only the newest, so that an

@@ -79,8 +79,14 @@ final class RedisConnectionHolder implements AutoCloseable {
         if (future.isCompletedExceptionally()) {
             return false;
         }
-        // Lettuce reconnects an open connection by itself; only a closed one is replaced.
-        return future.join().isOpen();
+        StatefulConnection<byte[], byte[]> connection = future.join();
+        // A disconnected connection is being reconnected by Lettuce and must be kept (replacing it
+        // would leak it); only one that will never reconnect is replaced, after closing it.
+        if (connection.isOpen() || connection.getOptions().isAutoReconnect()) {
+            return true;
+        }
+        connection.closeAsync();
+        return false;
     }
 
     private StatefulConnection<byte[], byte[]> connect() {
