@@ -19,6 +19,8 @@ import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCacheContext;
 import io.github.multitiercache.core.TtlJitter;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.invalidation.InvalidationBus;
+import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
 import io.github.multitiercache.spring.MultiTierCacheCustomizer;
@@ -109,15 +111,38 @@ public final class MultiTierCacheAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    L1Guard multiTierCacheL1Guard(MultiTierCacheProperties properties) {
+        MultiTierCacheProperties.Invalidation invalidation = properties.getInvalidation();
+        return invalidation.isEnabled() ? new L1Guard(invalidation.getDegradedL1Ttl().toMillis())
+                : L1Guard.alwaysTrusted();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "multi-tier-cache.invalidation.enabled", matchIfMissing = true)
+    InvalidationBus multiTierCacheInvalidationBus(RedisTier redisTier, RedisConnectionFactory connectionFactory,
+            L1Guard l1Guard, MultiTierCacheProperties properties) {
+        MultiTierCacheProperties.Invalidation invalidation = properties.getInvalidation();
+        String channel = (invalidation.getChannel() != null) ? invalidation.getChannel()
+                : properties.getKeyPrefix() + ":invalidation";
+        InvalidationSettings settings = new InvalidationSettings(channel, invalidation.getHeartbeatInterval(),
+                invalidation.getMaxStaleness(), invalidation.getDegradedL1Ttl(), invalidation.getMaxKeysPerMessage(),
+                invalidation.getBatchWindow());
+        return new InvalidationBus(redisTier, connectionFactory, l1Guard, settings, System::nanoTime,
+                Clock.systemUTC());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
     TieredCacheContext multiTierCacheContext(RedisTier redisTier, BeanFactory beanFactory,
             CacheKeyConverter keyConverter, MultiTierCacheProperties properties,
-            ObjectProvider<InvalidationPublisher> publisher) {
+            ObjectProvider<InvalidationPublisher> publisher, L1Guard l1Guard) {
         @SuppressWarnings("unchecked")
         RedisSerializer<Object> serializer = beanFactory.getBean(VALUE_SERIALIZER_BEAN_NAME, RedisSerializer.class);
         Executor executor = ForkJoinPool.commonPool();
         return new TieredCacheContext(redisTier, serializer, keyConverter, properties.getKeyPrefix(),
                 TtlJitter.random(), publisher.getIfAvailable(() -> InvalidationPublisher.NONE),
-                L1Guard.alwaysTrusted(), Clock.systemUTC(),
+                l1Guard, Clock.systemUTC(),
                 Ticker.systemTicker(), executor);
     }
 

@@ -46,6 +46,10 @@ public class MultiTierCacheProperties {
     @NestedConfigurationProperty
     private final Serialization serialization = new Serialization();
 
+    /** Cross-instance L1 invalidation over Redis pub/sub. */
+    @NestedConfigurationProperty
+    private final Invalidation invalidation = new Invalidation();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -92,6 +96,10 @@ public class MultiTierCacheProperties {
 
     public Serialization getSerialization() {
         return serialization;
+    }
+
+    public Invalidation getInvalidation() {
+        return invalidation;
     }
 
     /** Options of one cache; an unset option inherits (see {@link MultiTierCacheProperties}). */
@@ -306,6 +314,91 @@ public class MultiTierCacheProperties {
 
         public void setAllowedPackages(List<String> allowedPackages) {
             this.allowedPackages = allowedPackages;
+        }
+    }
+
+    /** Cross-instance L1 invalidation over Redis pub/sub. */
+    public static class Invalidation {
+
+        /** Whether puts, evicts and clears drop the other instances' L1 copies over Redis pub/sub. */
+        private boolean enabled = true;
+
+        /** Pub/sub channel; defaults to '<key-prefix>:invalidation'. Instances sharing caches must share it. */
+        private @Nullable String channel;
+
+        /** How often each instance publishes a heartbeat and checks that its own heartbeats come back. */
+        private Duration heartbeatInterval = Duration.ofMillis(500);
+
+        /**
+         * Longest an instance may serve an L1 value after another instance replaced it, when
+         * invalidation messages are lost (disconnects, half-open connections, a silent peer).
+         * At least twice the heartbeat interval.
+         */
+        private Duration maxStaleness = Duration.ofSeconds(2);
+
+        /** Longest life of an L1 entry written while the channel is unhealthy; 0 keeps L1 unused then. */
+        private Duration degradedL1Ttl = Duration.ofSeconds(1);
+
+        /** Most keys one invalidation message carries; larger batches are split. */
+        private int maxKeysPerMessage = 500;
+
+        /** Shortest time between two invalidation messages under load; changes made meanwhile travel together. */
+        private Duration batchWindow = Duration.ofMillis(5);
+
+        public Duration getBatchWindow() {
+            return batchWindow;
+        }
+
+        public void setBatchWindow(Duration batchWindow) {
+            this.batchWindow = batchWindow;
+        }
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable String getChannel() {
+            return channel;
+        }
+
+        public void setChannel(@Nullable String channel) {
+            this.channel = channel;
+        }
+
+        public Duration getHeartbeatInterval() {
+            return heartbeatInterval;
+        }
+
+        public void setHeartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
+        }
+
+        public Duration getMaxStaleness() {
+            return maxStaleness;
+        }
+
+        public void setMaxStaleness(Duration maxStaleness) {
+            this.maxStaleness = maxStaleness;
+        }
+
+        public Duration getDegradedL1Ttl() {
+            return degradedL1Ttl;
+        }
+
+        public void setDegradedL1Ttl(Duration degradedL1Ttl) {
+            this.degradedL1Ttl = degradedL1Ttl;
+        }
+
+        public int getMaxKeysPerMessage() {
+            return maxKeysPerMessage;
+        }
+
+        public void setMaxKeysPerMessage(int maxKeysPerMessage) {
+            this.maxKeysPerMessage = maxKeysPerMessage;
         }
     }
 }

@@ -19,6 +19,14 @@ public interface InvalidationPublisher {
     };
 
     /**
+     * Makes a cache known to this publisher, so that invalidations received for it reach its L1.
+     * Called once by each cache when it is created.
+     * @param cache the cache
+     */
+    default void register(TieredCache cache) {
+    }
+
+    /**
      * A key was put or evicted.
      * @param cacheName the cache
      * @param keyText the key's stable text form

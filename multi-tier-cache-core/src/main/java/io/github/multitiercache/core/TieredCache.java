@@ -95,6 +95,7 @@ public final class TieredCache {
                 }
             });
         }
+        context.publisher().register(this);
     }
 
     /** @return the cache name */

@@ -19,11 +19,11 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * Builds the engine against a real Redis for tests: a started connection factory, a Redis tier
  * and a context, closed together.
  */
-final class TestRedis implements AutoCloseable {
+public final class TestRedis implements AutoCloseable {
 
-    final LettuceConnectionFactory connectionFactory;
-    final RedisTier tier;
-    TieredCacheContext context;
+    public final LettuceConnectionFactory connectionFactory;
+    public final RedisTier tier;
+    public TieredCacheContext context;
 
     private TestRedis(LettuceConnectionFactory connectionFactory, Duration commandTimeout, String prefix,
             InvalidationPublisher publisher) {
@@ -37,29 +37,35 @@ final class TestRedis implements AutoCloseable {
                 Ticker.systemTicker(), ForkJoinPool.commonPool());
     }
 
-    static TestRedis standalone(int port, String prefix) {
+    public static TestRedis standalone(int port, String prefix) {
         return standalone(port, prefix, Duration.ofMillis(500), InvalidationPublisher.NONE);
     }
 
-    static TestRedis standalone(int port, String prefix, Duration commandTimeout, InvalidationPublisher publisher) {
+    public static TestRedis standalone(int port, String prefix, Duration commandTimeout, InvalidationPublisher publisher) {
         LettuceClientConfiguration client = LettuceClientConfiguration.builder()
                 .commandTimeout(Duration.ofSeconds(2)).build();
         return new TestRedis(new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port), client),
                 commandTimeout, prefix, publisher);
     }
 
-    static TestRedis cluster(List<String> nodes, String prefix) {
+    public static TestRedis cluster(List<String> nodes, String prefix) {
         return new TestRedis(new LettuceConnectionFactory(new RedisClusterConfiguration(nodes)),
                 Duration.ofSeconds(1), prefix, InvalidationPublisher.NONE);
     }
 
-    TestRedis withSerializer(RedisSerializer<Object> serializer) {
+    public TestRedis withSerializer(RedisSerializer<Object> serializer) {
         context = new TieredCacheContext(tier, serializer, context.keyConverter(), context.keyPrefix(), context.jitter(),
                 context.publisher(), context.l1Guard(), context.clock(), context.ticker(), context.executor());
         return this;
     }
 
-    TieredCache cache(String name, CacheSettings settings) {
+    /** Replaces the publisher and guard, as an invalidation bus does. */
+    public TestRedis withInvalidation(InvalidationPublisher publisher, L1Guard guard) {
+        context = context.withInvalidation(publisher, guard);
+        return this;
+    }
+
+    public TieredCache cache(String name, CacheSettings settings) {
         return new TieredCache(name, settings, context);
     }
 

@@ -115,7 +115,12 @@ final class RedisConnectionHolder implements AutoCloseable {
             connection = null;
         }
         if (current != null) {
-            current.thenAccept(StatefulConnection::close);
+            // The client may already be shut down (its factory stops first), which closed the connection.
+            current.thenAccept(connection -> {
+                if (connection.isOpen()) {
+                    connection.closeAsync();
+                }
+            });
         }
     }
 }

@@ -120,6 +120,19 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /**
+     * Publishes a message without blocking the caller. Messages published from one thread reach
+     * Redis in the order of the calls.
+     * @param channel the channel
+     * @param message the message
+     * @return a future that completes with whether Redis accepted the message; it never completes
+     *         exceptionally
+     */
+    public CompletableFuture<Boolean> publishAsync(byte[] channel, byte[] message) {
+        return executeAsync("PUBLISH", commands -> commands.publish(channel, message))
+                .thenApply(result -> result != FAILED);
+    }
+
+    /**
      * Writes a value with a TTL unless the key exists.
      * @param key the Redis key
      * @param value the value

@@ -1,0 +1,525 @@
+package io.github.multitiercache.core.invalidation;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+
+import io.github.multitiercache.core.InvalidationPublisher;
+import io.github.multitiercache.core.L1Guard;
+import io.github.multitiercache.core.TieredCache;
+import io.github.multitiercache.core.redis.RedisTier;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.Message;
+import org.springframework.data.redis.connection.MessageListener;
+import org.springframework.data.redis.connection.SubscriptionListener;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
+
+/**
+ * Tells the other instances which L1 entries are out of date, over Redis pub/sub, and keeps this
+ * instance's L1 from being served beyond a stated bound when it may have missed such a message.
+ *
+ * <p><b>Sending.</b> Puts, evicts and clears are queued. When traffic is light the queue is sent at
+ * once; otherwise at most one message goes out per {@code batchWindow} (and never while a publish
+ * is under way), carrying every key queued meanwhile, de-duplicated. Ten thousand evictions a
+ * second thus become a few hundred messages, at the price of at most one window of extra lag.
+ *
+ * <p><b>Receiving.</b> Messages from this instance are ignored. Each sender numbers its messages;
+ * a gap in a sender's numbers, a sender that falls silent without saying goodbye, a
+ * (re)subscription to the channel, or an unreadable message each drop this instance's whole L1
+ * (an epoch bump of the {@link L1Guard}).
+ *
+ * <p><b>Health.</b> Every {@code heartbeatInterval} the bus publishes a heartbeat and checks that
+ * it has received one of its own heartbeats sent within {@code maxStaleness − heartbeatInterval}.
+ * When it has not (a dead, paused or half-open subscription, or Redis gone), the guard is degraded:
+ * L1 is dropped and new L1 entries live at most {@code degradedL1Ttl}. Receiving an own heartbeat
+ * again restores it. Pub/sub delivers one connection's messages in order, so an own heartbeat
+ * received proves that every invalidation published before it was received too; hence no L1 entry
+ * is served more than {@code maxStaleness} after an invalidation this instance missed.
+ *
+ * <p>The bus owns a {@link RedisMessageListenerContainer} that dispatches each message on the
+ * thread that received it, so messages are handled in the order Redis delivered them (a container
+ * that hands messages to a pool, as a shared one does by default, may reorder them, and a reordered
+ * heartbeat would prove nothing); the bus never blocks that thread. It also owns one scheduler
+ * thread, {@code mtc-invalidation-1}, for the heartbeat. Both live from {@link #start()} to
+ * {@link #destroy()}.
+ */
+public final class InvalidationBus implements InvalidationPublisher, MessageListener, SubscriptionListener,
+        SmartLifecycle, DisposableBean {
+
+    private static final Log logger = LogFactory.getLog(InvalidationBus.class);
+
+    private final RedisTier redis;
+    private final RedisMessageListenerContainer container;
+    private final ThreadPoolTaskScheduler scheduler;
+    private final L1Guard guard;
+    private final InvalidationSettings settings;
+    private final LongSupplier nanoClock;
+    private final Clock clock;
+    private final String sender = UUID.randomUUID().toString();
+    private final byte[] channel;
+    private final ChannelTopic topic;
+    private final ConcurrentMap<String, TieredCache> caches = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, SenderState> senders = new ConcurrentHashMap<>();
+    private final InvalidationStatistics statistics = new InvalidationStatistics();
+
+    private final Object queueLock = new Object();
+    private final Map<String, Set<String>> queuedKeys = new LinkedHashMap<>();
+    private final Set<String> queuedClears = new LinkedHashSet<>();
+    private boolean sending;
+    private boolean flushScheduled;
+    private long lastSentNanos;
+
+    private final Object sendLock = new Object();
+    private long sequence;
+
+    private volatile long lastOwnHeartbeatSentNanos;
+    private volatile long subscribedAtNanos;
+    private volatile boolean running;
+    private volatile @Nullable ScheduledFuture<?> ticks;
+    private volatile LongConsumer lagListener = lag -> { };
+
+    /**
+     * Creates a bus; {@link #start()} subscribes and starts the heartbeats.
+     * @param redis publishes messages
+     * @param connectionFactory subscribes to the channel
+     * @param guard the L1 guard of the caches this bus serves
+     * @param settings the channel and its timing
+     * @param nanoClock monotonic time, {@code System::nanoTime} outside tests
+     * @param clock wall-clock time, for message timestamps
+     */
+    public InvalidationBus(RedisTier redis, RedisConnectionFactory connectionFactory, L1Guard guard,
+            InvalidationSettings settings, LongSupplier nanoClock, Clock clock) {
+        this.redis = Objects.requireNonNull(redis, "redis");
+        this.guard = Objects.requireNonNull(guard, "guard");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.channel = settings.channel().getBytes(StandardCharsets.UTF_8);
+        this.topic = new ChannelTopic(settings.channel());
+        this.container = new RedisMessageListenerContainer();
+        container.setConnectionFactory(connectionFactory);
+        container.setTaskExecutor(Runnable::run);
+        container.setRecoveryInterval(settings.heartbeatInterval().toMillis());
+        container.setErrorHandler(error -> logger.warn("Invalidation channel error: " + error));
+        container.addMessageListener(this, topic);
+        container.afterPropertiesSet();
+        this.scheduler = new ThreadPoolTaskScheduler();
+        scheduler.setPoolSize(1);
+        scheduler.setThreadNamePrefix("mtc-invalidation-");
+        scheduler.setDaemon(true);
+        scheduler.setWaitForTasksToCompleteOnShutdown(false);
+    }
+
+    /**
+     * Sets a listener told the propagation lag, in microseconds, of every message received from
+     * another instance (sender's clock to receiver's clock).
+     * @param lagListener the listener
+     */
+    public void setLagListener(LongConsumer lagListener) {
+        this.lagListener = Objects.requireNonNull(lagListener, "lagListener");
+    }
+
+    /** @return this instance's sender id */
+    public String senderId() {
+        return sender;
+    }
+
+    /** @return the settings */
+    public InvalidationSettings settings() {
+        return settings;
+    }
+
+    /** @return the running counts of this bus */
+    public InvalidationStatistics statistics() {
+        return statistics;
+    }
+
+    /** @return whether the channel is currently trusted (own heartbeats arrive in time) */
+    public boolean isHealthy() {
+        return running && !guard.isDegraded();
+    }
+
+    /** @return the number of other instances heard from recently */
+    public int peerCount() {
+        return senders.size();
+    }
+
+    // ---- publishing --------------------------------------------------------------------------
+
+    @Override
+    public void register(TieredCache cache) {
+        caches.put(cache.name(), cache);
+    }
+
+    @Override
+    public void keysChanged(String cacheName, String keyText) {
+        synchronized (queueLock) {
+            if (!queuedClears.contains(cacheName)) {
+                queuedKeys.computeIfAbsent(cacheName, name -> new LinkedHashSet<>()).add(keyText);
+            }
+        }
+        sendQueued();
+    }
+
+    @Override
+    public void cacheCleared(String cacheName) {
+        synchronized (queueLock) {
+            queuedKeys.remove(cacheName);
+            queuedClears.add(cacheName);
+        }
+        sendQueued();
+    }
+
+    private void sendQueued() {
+        List<InvalidationMessage.Operation> operations;
+        synchronized (queueLock) {
+            if (sending || flushScheduled || (queuedKeys.isEmpty() && queuedClears.isEmpty())) {
+                return;
+            }
+            long wait = settings.batchWindow().toNanos() - (nanoClock.getAsLong() - lastSentNanos);
+            if (wait > 0 && running) {
+                // Under load: let more keys join this message.
+                flushScheduled = true;
+                scheduler.schedule(this::scheduledFlush, Instant.now().plusNanos(wait));
+                return;
+            }
+            sending = true;
+            lastSentNanos = nanoClock.getAsLong();
+            operations = drainQueue();
+        }
+        publishOperations(operations).whenComplete((ignored, error) -> {
+            synchronized (queueLock) {
+                sending = false;
+            }
+            sendQueued();
+        });
+    }
+
+    private void scheduledFlush() {
+        synchronized (queueLock) {
+            flushScheduled = false;
+        }
+        sendQueued();
+    }
+
+    private List<InvalidationMessage.Operation> drainQueue() {
+        List<InvalidationMessage.Operation> operations = new ArrayList<>();
+        for (String cache : queuedClears) {
+            operations.add(new InvalidationMessage.Operation(cache, null, true));
+        }
+        queuedKeys.forEach((cache, keys) -> operations.add(new InvalidationMessage.Operation(cache, List.copyOf(keys), null)));
+        queuedClears.clear();
+        queuedKeys.clear();
+        return operations;
+    }
+
+    private CompletableFuture<?> publishOperations(List<InvalidationMessage.Operation> operations) {
+        List<List<InvalidationMessage.Operation>> messages = split(operations);
+        CompletableFuture<?> last = CompletableFuture.completedFuture(null);
+        for (List<InvalidationMessage.Operation> message : messages) {
+            int keys = message.stream().mapToInt(op -> (op.keys() != null) ? op.keys().size() : 1).sum();
+            statistics.keysSent.add(keys);
+            last = publish(InvalidationMessage.INVALIDATE, null, message);
+        }
+        return last;
+    }
+
+    /** Splits operations into messages of at most {@code maxKeysPerMessage} keys. */
+    private List<List<InvalidationMessage.Operation>> split(List<InvalidationMessage.Operation> operations) {
+        int limit = settings.maxKeysPerMessage();
+        List<List<InvalidationMessage.Operation>> messages = new ArrayList<>();
+        List<InvalidationMessage.Operation> current = new ArrayList<>();
+        int size = 0;
+        for (InvalidationMessage.Operation operation : operations) {
+            List<String> keys = (operation.keys() != null) ? operation.keys() : List.of();
+            int from = 0;
+            do {
+                int room = limit - size;
+                if (room == 0) {
+                    messages.add(current);
+                    current = new ArrayList<>();
+                    size = 0;
+                    room = limit;
+                }
+                if (operation.clearsAll()) {
+                    current.add(operation);
+                    size++;
+                    break;
+                }
+                int to = Math.min(keys.size(), from + room);
+                current.add(new InvalidationMessage.Operation(operation.cache(), keys.subList(from, to), null));
+                size += to - from;
+                from = to;
+            }
+            while (from < keys.size());
+        }
+        if (!current.isEmpty()) {
+            messages.add(current);
+        }
+        return messages;
+    }
+
+    /**
+     * Numbers and publishes one message. Numbering and handing to Redis happen under one lock, so
+     * messages reach Redis in the order of their numbers.
+     */
+    private CompletableFuture<Boolean> publish(String type, @Nullable Long senderNanos,
+            @Nullable List<InvalidationMessage.Operation> operations) {
+        synchronized (sendLock) {
+            InvalidationMessage message = new InvalidationMessage(InvalidationMessage.VERSION, sender, ++sequence,
+                    nowMicros(), type, senderNanos, operations);
+            return redis.publishAsync(channel, message.toBytes()).whenComplete((published, error) -> {
+                if (Boolean.TRUE.equals(published)) {
+                    statistics.messagesSent.increment();
+                }
+                else {
+                    // The number is spent: receivers will see the gap and drop their L1.
+                    statistics.publishFailures.increment();
+                }
+            });
+        }
+    }
+
+    // ---- receiving ---------------------------------------------------------------------------
+
+    @Override
+    public void onMessage(Message message, byte @Nullable [] pattern) {
+        InvalidationMessage received;
+        try {
+            received = InvalidationMessage.fromBytes(message.getBody());
+        }
+        catch (IllegalArgumentException ex) {
+            // It may have carried an invalidation: distrust everything.
+            gap("an unreadable message on " + settings.channel() + " (" + ex.getMessage() + ")");
+            return;
+        }
+        if (sender.equals(received.sender())) {
+            if (InvalidationMessage.HEARTBEAT.equals(received.type()) && received.senderNanos() != null) {
+                ownHeartbeat(received.senderNanos());
+            }
+            return;
+        }
+        statistics.messagesReceived.increment();
+        statistics.lastReceivedAtMillis = clock.millis();
+        long lag = nowMicros() - received.sentAtMicros();
+        lagListener.accept(Math.max(0, lag));
+        checkSequence(received);
+        if (InvalidationMessage.BYE.equals(received.type())) {
+            senders.remove(received.sender());
+            return;
+        }
+        if (received.operations() != null) {
+            apply(received.operations());
+        }
+    }
+
+    private void checkSequence(InvalidationMessage received) {
+        long now = nanoClock.getAsLong();
+        SenderState known = senders.get(received.sender());
+        if (known == null) {
+            senders.put(received.sender(), new SenderState(received.sequence(), now));
+            // A sender heard first in mid-sequence, long after we subscribed: we lost its earlier messages.
+            boolean settled = now - subscribedAtNanos > 2 * settings.heartbeatInterval().toNanos();
+            if (received.sequence() > 1 && settled && !InvalidationMessage.HEARTBEAT.equals(received.type())) {
+                gap("the first message of instance " + received.sender() + " is number " + received.sequence());
+            }
+            return;
+        }
+        long expected = known.lastSequence + 1;
+        if (received.sequence() > known.lastSequence) {
+            known.lastSequence = received.sequence();
+        }
+        known.lastSeenNanos = now;
+        if (received.sequence() > expected) {
+            gap((received.sequence() - expected) + " lost message(s) from instance " + received.sender());
+        }
+    }
+
+    private void apply(List<InvalidationMessage.Operation> operations) {
+        for (InvalidationMessage.Operation operation : operations) {
+            TieredCache cache = caches.get(operation.cache());
+            if (cache == null) {
+                continue;
+            }
+            if (operation.clearsAll()) {
+                cache.clearLocal();
+                statistics.keysReceived.increment();
+            }
+            else if (operation.keys() != null) {
+                for (String key : operation.keys()) {
+                    cache.invalidateLocal(key);
+                }
+                statistics.keysReceived.add(operation.keys().size());
+            }
+        }
+    }
+
+    private void ownHeartbeat(long sentNanos) {
+        statistics.heartbeatsReceived.increment();
+        long roundTrip = nanoClock.getAsLong() - sentNanos;
+        statistics.lastHeartbeatRoundTripNanos = roundTrip;
+        if (sentNanos > lastOwnHeartbeatSentNanos) {
+            lastOwnHeartbeatSentNanos = sentNanos;
+        }
+        if (guard.isDegraded() && running) {
+            guard.setDegraded(false);
+            logger.info("Invalidation channel " + settings.channel() + " is live again; L1 is trusted again");
+        }
+    }
+
+    @Override
+    public void onChannelSubscribed(byte[] subscribed, long count) {
+        long now = nanoClock.getAsLong();
+        boolean resubscription = subscribedAtNanos != 0;
+        subscribedAtNanos = now;
+        if (resubscription) {
+            // Messages published while we were not subscribed are lost for good.
+            gap("resubscription to " + settings.channel());
+        }
+        else {
+            // Entries filled before the first subscription may have missed invalidations.
+            guard.invalidateAll();
+        }
+    }
+
+    @Override
+    public void onChannelUnsubscribed(byte[] unsubscribed, long count) {
+        if (running) {
+            degrade("unsubscribed from " + settings.channel());
+        }
+    }
+
+    // ---- heartbeat and health ----------------------------------------------------------------
+
+    /** Checks the channel's health, then sends a heartbeat; runs every heartbeat interval. */
+    void tick() {
+        if (!running) {
+            return;
+        }
+        try {
+            if (!container.isRunning()) {
+                startContainer();
+            }
+            long now = nanoClock.getAsLong();
+            long window = settings.maxStaleness().minus(settings.heartbeatInterval()).toNanos();
+            if (now - lastOwnHeartbeatSentNanos > window && !guard.isDegraded()) {
+                degrade("no heartbeat of this instance came back through " + settings.channel() + " for "
+                        + (now - lastOwnHeartbeatSentNanos) / 1_000_000 + "ms");
+            }
+            long silence = settings.maxStaleness().toNanos();
+            senders.forEach((id, state) -> {
+                if (now - state.lastSeenNanos > silence && senders.remove(id, state)) {
+                    // It may have published invalidations we never received (a partitioned writer).
+                    gap("instance " + id + " fell silent without saying goodbye");
+                }
+            });
+            statistics.heartbeatsSent.increment();
+            publish(InvalidationMessage.HEARTBEAT, now, null);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Invalidation heartbeat failed: " + ex);
+        }
+    }
+
+    /** Subscribes; when Redis is unreachable the next tick tries again, and L1 stays degraded until then. */
+    private void startContainer() {
+        try {
+            container.start();
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Cannot subscribe to " + settings.channel() + " yet, retrying every "
+                    + settings.heartbeatInterval() + ": " + ex.getMessage());
+        }
+    }
+
+    private void gap(String reason) {
+        statistics.gaps.increment();
+        statistics.flushes.increment();
+        guard.invalidateAll();
+        logger.warn("Dropped L1 of every cache after " + reason);
+    }
+
+    private void degrade(String reason) {
+        statistics.flushes.increment();
+        statistics.degradations.increment();
+        guard.setDegraded(true);
+        logger.warn("L1 is degraded (entries live at most " + settings.degradedL1Ttl() + ") after " + reason);
+    }
+
+    // ---- lifecycle ---------------------------------------------------------------------------
+
+    @Override
+    public void start() {
+        if (running) {
+            return;
+        }
+        lastOwnHeartbeatSentNanos = nanoClock.getAsLong();
+        running = true;
+        scheduler.initialize();
+        startContainer();
+        ticks = scheduler.scheduleAtFixedRate(this::tick, settings.heartbeatInterval());
+    }
+
+    @Override
+    public void stop() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        ScheduledFuture<?> scheduled = ticks;
+        if (scheduled != null) {
+            scheduled.cancel(false);
+        }
+        publish(InvalidationMessage.BYE, null, null);
+        container.stop();
+        scheduler.shutdown();
+    }
+
+    @Override
+    public void destroy() throws Exception {
+        stop();
+        container.destroy();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    private long nowMicros() {
+        Instant now = clock.instant();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
+    private static final class SenderState {
+
+        volatile long lastSequence;
+        volatile long lastSeenNanos;
+
+        SenderState(long lastSequence, long lastSeenNanos) {
+            this.lastSequence = lastSequence;
+            this.lastSeenNanos = lastSeenNanos;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+package io.github.multitiercache.sample;
+
+/**
+ * How often the {@link ProductRepository} has been asked for data since the service started; the
+ * numbers stay still while the caches answer.
+ *
+ * @param findById calls of {@link ProductRepository#findById(long)}
+ * @param search calls of {@link ProductRepository#findByNamePrefix(String)}
+ */
+public record LoaderCalls(long findById, long search) {
+}

@@ -1,0 +1,98 @@
+package io.github.multitiercache.sample;
+
+import java.math.BigDecimal;
+import java.util.List;
+
+import io.github.multitiercache.annotation.MultiTierCacheable;
+import org.jspecify.annotations.Nullable;
+import org.springframework.cache.annotation.CacheEvict;
+import org.springframework.cache.annotation.CachePut;
+import org.springframework.cache.annotation.Cacheable;
+import org.springframework.cache.annotation.Caching;
+import org.springframework.stereotype.Service;
+
+/**
+ * The catalogue's use cases, cached.
+ *
+ * <ul>
+ *   <li>{@code products}: one product by id, configured in {@code application.yml}. Unknown ids
+ *       are cached too (as {@code null}, with the shorter {@code null-ttl}), so that repeated
+ *       requests for a missing product do not reach the repository either.</li>
+ *   <li>{@code product-search}: search results by name prefix. Its TTLs come from
+ *       {@link MultiTierCacheable} on {@link #search(String)}; every write clears it, since any
+ *       write may change any result.</li>
+ * </ul>
+ */
+@Service
+public class ProductService {
+
+    /** The cache of products by id. */
+    public static final String PRODUCTS = "products";
+
+    /** The cache of search results by name prefix. */
+    public static final String PRODUCT_SEARCH = "product-search";
+
+    private final ProductRepository repository;
+
+    /**
+     * Creates the service.
+     * @param repository where products are stored
+     */
+    public ProductService(ProductRepository repository) {
+        this.repository = repository;
+    }
+
+    /**
+     * Reads a product: from L1, else from Redis, else from the repository.
+     * @param id the product's id
+     * @return the product, or {@code null} if there is none with this id (and that is cached too)
+     */
+    @Cacheable(PRODUCTS)
+    public @Nullable Product findById(long id) {
+        return repository.findById(id);
+    }
+
+    /**
+     * Finds the products whose name starts with a prefix, ignoring case.
+     * @param prefix the prefix; empty matches every product
+     * @return the matching products, by id
+     */
+    @MultiTierCacheable(cacheNames = PRODUCT_SEARCH, l1Ttl = "10s", l2Ttl = "1m")
+    public List<Product> search(String prefix) {
+        return repository.findByNamePrefix(prefix);
+    }
+
+    /**
+     * Creates or replaces a product and caches the result, so the next read needs no load; every
+     * other instance drops its L1 copy.
+     * @param id the product's id
+     * @param name its name
+     * @param price its price
+     * @return the product as stored
+     */
+    @CachePut(cacheNames = PRODUCTS, key = "#result.id")
+    @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true)
+    public Product save(long id, String name, BigDecimal price) {
+        return repository.save(id, name, price);
+    }
+
+    /**
+     * Deletes a product and evicts it from both tiers on every instance.
+     * @param id the product's id
+     * @return whether there was a product with this id
+     */
+    @Caching(evict = {
+            @CacheEvict(PRODUCTS),
+            @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true) })
+    public boolean delete(long id) {
+        return repository.deleteById(id);
+    }
+
+    /**
+     * How often the repository has been read so far.
+     * @return the read counts
+     */
+    public LoaderCalls loaderCalls() {
+        return repository.loaderCalls();
+    }
+}
