@@ -23,6 +23,7 @@ import io.github.multitiercache.core.invalidation.InvalidationBus;
 import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.spring.LoadThroughCacheOperationSource;
 import io.github.multitiercache.spring.MultiTierCacheCustomizer;
 import io.github.multitiercache.spring.MultiTierCacheManager;
 import org.springframework.beans.factory.BeanFactory;
@@ -40,6 +41,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.cache.CacheManager;
 import org.springframework.cache.interceptor.CacheAspectSupport;
+import org.springframework.cache.interceptor.CacheOperationSource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -77,6 +79,22 @@ public final class MultiTierCacheAutoConfiguration {
     @ConditionalOnMissingBean
     static MultiTierCacheableProcessor multiTierCacheableProcessor(ObjectProvider<CacheOptionsRegistry> registry) {
         return new MultiTierCacheableProcessor(registry.getObject());
+    }
+
+    /**
+     * Gives Spring's cache interceptors a {@link LoadThroughCacheOperationSource}, so that plain
+     * {@code @Cacheable} methods load through the cache. Done once every singleton exists: the
+     * interceptor is created too early for a bean post-processor to reach it.
+     */
+    @Bean
+    @ConditionalOnBooleanProperty(name = "multi-tier-cache.load-through", matchIfMissing = true)
+    SmartInitializingSingleton multiTierCacheLoadThrough(ObjectProvider<CacheAspectSupport> interceptors) {
+        return () -> interceptors.orderedStream().forEach(interceptor -> {
+            CacheOperationSource source = interceptor.getCacheOperationSource();
+            if (source != null && !(source instanceof LoadThroughCacheOperationSource)) {
+                interceptor.setCacheOperationSource(new LoadThroughCacheOperationSource(source));
+            }
+        });
     }
 
     @Bean(destroyMethod = "close")

@@ -31,6 +31,12 @@ public class MultiTierCacheProperties {
     /** Whether caches not named under 'caches' are created on first use with the defaults. */
     private boolean dynamic = true;
 
+    /**
+     * Whether plain @Cacheable methods (one cache, no 'unless', no other cache annotation) load
+     * through the cache as with sync=true: one load per key, and loads never broadcast invalidations.
+     */
+    private boolean loadThrough = true;
+
     /** Options applied to every cache unless overridden per cache. */
     @NestedConfigurationProperty
     private CacheSpec defaults = new CacheSpec();
@@ -72,6 +78,14 @@ public class MultiTierCacheProperties {
 
     public void setDynamic(boolean dynamic) {
         this.dynamic = dynamic;
+    }
+
+    public boolean isLoadThrough() {
+        return loadThrough;
+    }
+
+    public void setLoadThrough(boolean loadThrough) {
+        this.loadThrough = loadThrough;
     }
 
     public CacheSpec getDefaults() {
