@@ -80,6 +80,7 @@ class SingleFlightTests {
 
     @Test
     void differentKeysLoadIndependently() throws Exception {
-        assertThat((String) flights.execute("a", () -> flights.execute("b", () -> "b"))).isEqualTo("b");
+        String result = flights.execute("a", () -> flights.execute("b", () -> "b"));
+        assertThat(result).isEqualTo("b");
     }
 }

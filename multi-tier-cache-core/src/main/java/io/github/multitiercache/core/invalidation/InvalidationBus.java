@@ -497,9 +497,14 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     }
 
     @Override
-    public void destroy() throws Exception {
+    public void destroy() {
         stop();
-        container.destroy();
+        try {
+            container.destroy();
+        }
+        catch (Exception ex) {
+            logger.debug("Closing the invalidation listener container failed: " + ex);
+        }
     }
 
     @Override

@@ -4,10 +4,12 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import org.jspecify.annotations.Nullable;
 
@@ -19,12 +21,17 @@ import org.jspecify.annotations.Nullable;
  * <p>Entries are keyed by the caller's key object, which keeps a hit as cheap as Caffeine's own
  * lookup. A secondary index by key text lets an invalidation that names a key in its Redis form
  * find the entry; it is maintained on writes and evictions only.
+ *
+ * <p>Entries evicted by Caffeine itself are counted by cause ({@link #sizeEvictions()},
+ * {@link #expirations()}) in the eviction listener, off the read path.
  */
 public final class L1Tier {
 
     private final Cache<Object, L1Entry> cache;
     private final ConcurrentMap<String, Object> keysByText = new ConcurrentHashMap<>();
     private final Ticker ticker;
+    private final LongAdder sizeEvictions = new LongAdder();
+    private final LongAdder expirations = new LongAdder();
 
     /**
      * Creates the tier.
@@ -39,10 +46,11 @@ public final class L1Tier {
                 .expireAfter(new PerEntryExpiry())
                 .ticker(ticker)
                 .executor(executor)
-                .evictionListener((Object key, @Nullable L1Entry entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                .evictionListener((Object key, @Nullable L1Entry entry, RemovalCause cause) -> {
                     if (key != null && entry != null) {
                         keysByText.remove(entry.keyText(), key);
                     }
+                    countEviction(cause);
                 })
                 .build();
     }
@@ -131,6 +139,48 @@ public final class L1Tier {
     public long remainingNanos(Object key) {
         L1Entry entry = cache.getIfPresent(key);
         return (entry != null) ? Math.max(0, entry.expiresAtNanos() - ticker.read()) : -1;
+    }
+
+    /**
+     * The remaining life of the entry whose key has the given text form, read without counting as
+     * an access (the eviction policy does not see it).
+     * @param keyText the key's text form
+     * @param epoch the epoch the entry must carry to be served (the L1 guard's current epoch)
+     * @return nanoseconds left, or -1 when absent, expired or of another epoch
+     */
+    public long remainingNanosByText(String keyText, int epoch) {
+        Object key = keysByText.get(keyText);
+        L1Entry entry = (key != null) ? cache.policy().getIfPresentQuietly(key) : null;
+        if (entry == null || entry.epoch() != epoch) {
+            return -1;
+        }
+        long remaining = entry.expiresAtNanos() - ticker.read();
+        return (remaining > 0) ? remaining : -1;
+    }
+
+    /**
+     * The entries Caffeine evicted because the tier was full.
+     * @return the count since creation
+     */
+    public long sizeEvictions() {
+        return sizeEvictions.sum();
+    }
+
+    /**
+     * The entries Caffeine removed because their time to live had passed.
+     * @return the count since creation
+     */
+    public long expirations() {
+        return expirations.sum();
+    }
+
+    private void countEviction(RemovalCause cause) {
+        if (cause == RemovalCause.SIZE) {
+            sizeEvictions.increment();
+        }
+        else if (cause == RemovalCause.EXPIRED) {
+            expirations.increment();
+        }
     }
 
     private static final class PerEntryExpiry implements Expiry<Object, L1Entry> {

@@ -212,7 +212,7 @@ class InvalidationBusTests {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             bus.destroy();
             engine.close();
         }

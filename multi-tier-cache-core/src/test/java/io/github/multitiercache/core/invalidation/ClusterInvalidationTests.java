@@ -1,0 +1,84 @@
+package io.github.multitiercache.core.invalidation;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import io.github.multitiercache.core.CacheSettings;
+import io.github.multitiercache.core.L1Guard;
+import io.github.multitiercache.core.TestRedis;
+import io.github.multitiercache.core.TieredCache;
+import io.github.multitiercache.testsupport.RedisCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Invalidation over regular pub/sub on a real 3-master Redis Cluster: a PUBLISH reaches
+ * subscribers connected to any node.
+ */
+class ClusterInvalidationTests {
+
+    private static RedisCluster cluster;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = RedisCluster.start(3);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        cluster.close();
+    }
+
+    @Test
+    void writesOnOneInstanceDropTheOtherInstancesL1CopiesOnACluster() {
+        try (Instance a = new Instance(); Instance b = new Instance()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.bus.isHealthy() && b.bus.isHealthy()
+                    && a.bus.statistics().heartbeatsReceived() > 0 && b.bus.statistics().heartbeatsReceived() > 0);
+            TieredCache onA = a.engine.cache("products", CacheSettings.defaults());
+            TieredCache onB = b.engine.cache("products", CacheSettings.defaults());
+            for (int i = 0; i < 30; i++) {
+                onA.put(i, "v1");
+            }
+            await().atMost(Duration.ofSeconds(2)).until(() -> b.bus.statistics().keysReceived() == 30);
+            for (int i = 0; i < 30; i++) {
+                assertThat(onB.lookup(i).get()).isEqualTo("v1");
+                assertThat(onB.l1().remainingNanos(i)).isPositive();
+            }
+            for (int i = 0; i < 30; i++) {
+                onA.put(i, "v2");
+            }
+            await().atMost(Duration.ofSeconds(2)).until(() -> b.bus.statistics().keysReceived() == 60);
+            for (int i = 0; i < 30; i++) {
+                assertThat(onB.lookup(i).get()).isEqualTo("v2");
+            }
+            assertThat(b.bus.statistics().gaps()).isZero();
+        }
+    }
+
+    private static final class Instance implements AutoCloseable {
+
+        final L1Guard guard = new L1Guard(300);
+        final TestRedis engine;
+        final InvalidationBus bus;
+
+        Instance() {
+            TestRedis base = TestRedis.cluster(cluster.nodeAddresses(), "cl");
+            bus = new InvalidationBus(base.tier, base.connectionFactory, guard,
+                    new InvalidationSettings("cl:invalidation", Duration.ofMillis(100), Duration.ofMillis(600),
+                            Duration.ofMillis(300), 500, Duration.ofMillis(5)),
+                    System::nanoTime, Clock.systemUTC());
+            engine = base.withInvalidation(bus, guard);
+            bus.start();
+        }
+
+        @Override
+        public void close() {
+            bus.destroy();
+            engine.close();
+        }
+    }
+}
