@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs two instances of the sample against one Redis and shows, with curl, what the cache does:
+# cold vs warm reads, cross-instance invalidation, and a stampede of concurrent requests.
+# Exits non-zero when an expectation fails, so it doubles as an end-to-end test.
+# Bounded: every wait has a limit, and everything started here is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JAR=sample-app/target/sample-app-0.1.0-SNAPSHOT.jar
+if [ ! -f "$JAR" ]; then
+  ./mvnw -B -q -pl sample-app -am package -DskipTests
+fi
+command -v redis-server >/dev/null || { echo "demo: redis-server is needed on PATH"; exit 2; }
+command -v curl >/dev/null || { echo "demo: curl is needed on PATH"; exit 2; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" \
+  > "$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+
+start_instance() {
+  local port=$1 name=$2
+  java -jar "$JAR" --server.port="$port" --spring.data.redis.port="$REDIS_PORT" \
+    --sample.embedded-redis.enabled=false --spring.application.name="$name" \
+    > "$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+
+A_PORT=$(free_port); B_PORT=$(free_port)
+start_instance "$A_PORT" sample-a
+start_instance "$B_PORT" sample-b
+A="http://127.0.0.1:$A_PORT"; B="http://127.0.0.1:$B_PORT"
+
+for url in "$A" "$B"; do
+  for _ in $(seq 1 120); do
+    curl -fs "$url/actuator/health" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fs "$url/actuator/health" >/dev/null || { echo "demo: $url did not start"; tail -50 "$WORK"/*.log; exit 1; }
+done
+echo "Two instances up: A=$A B=$B, Redis on port $REDIS_PORT"
+
+failures=0
+expect() { # expect <description> <condition result 0/1>
+  if [ "$2" -eq 0 ]; then echo "  ok   $1"; else echo "  FAIL $1"; failures=$((failures + 1)); fi
+}
+seconds() { curl -fs -m 30 -o /dev/null -w '%{time_total}' "$1"; }
+loads() { curl -fs -m 30 "$1/products/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["findById"])'; }
+name_of() { curl -fs -m 30 "$1/products/$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])'; }
+
+echo "1. Cold read, then warm read, on A"
+cold=$(seconds "$A/products/1"); warm=$(seconds "$A/products/1")
+echo "     cold ${cold}s, warm ${warm}s"
+expect "the warm read is at least 5x faster than the cold one" \
+  "$(python3 -c "print(0 if $warm * 5 < $cold else 1)")"
+echo "   B reads the same product from Redis, without calling its repository"
+b_before=$(loads "$B"); curl -fs "$B/products/1" >/dev/null; b_after=$(loads "$B")
+expect "B's repository was not called ($b_before -> $b_after)" "$([ "$b_before" = "$b_after" ] && echo 0 || echo 1)"
+
+echo "2. Cross-instance invalidation: update on A, read on B"
+curl -fs "$B/products/1" >/dev/null   # B holds product 1 in its L1
+curl -fs -X PUT -H 'Content-Type: application/json' \
+  -d '{"name":"Espresso machine, renamed","price":"199.00"}' "$A/products/1" >/dev/null
+seen=""
+for _ in $(seq 1 20); do
+  seen=$(name_of "$B" 1)
+  [ "$seen" = "Espresso machine, renamed" ] && break
+  sleep 0.05
+done
+echo "     B now serves: $seen"
+expect "B serves the new name within one second" "$([ "$seen" = "Espresso machine, renamed" ] && echo 0 || echo 1)"
+
+echo "3. Stampede: 100 concurrent requests for an uncached product, 50 on each instance"
+before=$(( $(loads "$A") + $(loads "$B") ))
+CURLS=()
+for _ in $(seq 1 50); do
+  curl -fs -m 30 -o /dev/null "$A/products/3" & CURLS+=($!)
+  curl -fs -m 30 -o /dev/null "$B/products/3" & CURLS+=($!)
+done
+for pid in "${CURLS[@]}"; do wait "$pid" || true; done
+after=$(( $(loads "$A") + $(loads "$B") ))
+echo "     repository calls for those 100 requests: $((after - before))"
+expect "at most one repository call per instance" "$([ $((after - before)) -le 2 ] && echo 0 || echo 1)"
+
+echo
+if [ "$failures" -eq 0 ]; then
+  echo "demo: all expectations met"
+else
+  echo "demo: $failures expectation(s) failed"
+  exit 1
+fi
