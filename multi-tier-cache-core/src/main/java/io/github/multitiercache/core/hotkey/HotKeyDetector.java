@@ -1,0 +1,170 @@
+package io.github.multitiercache.core.hotkey;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Finds the keys that take a large share of one instance's reads, in constant memory.
+ *
+ * <p>Reads are counted in two count-min sketches, one for the current window and one for the
+ * previous, which together approximate a sliding window: a key's count is the current window's plus
+ * the previous window's weighted by the part of it still inside the sliding window. A key whose
+ * count reaches {@code minReadsPerSecond × window} becomes a candidate; at most
+ * {@code 2 × maxHotKeys} candidates are kept, the coldest dropped first, and at each window change a
+ * candidate whose previous window fell below half the threshold cools down and is dropped.
+ *
+ * <p>{@link #record(Object)} is meant for every read: a hash, four counter reads and at most four
+ * writes, a clock read every 64 calls, and a map update only for keys already over the threshold
+ * (one in sixteen of their reads). Memory is {@code 2 × 4 × sketchWidth} ints plus the candidates,
+ * whatever the number of distinct keys.
+ *
+ * <p>Thread-safe; counts are approximate under contention (an increment may be lost), never
+ * under-estimated otherwise.
+ */
+public final class HotKeyDetector {
+
+    private final HotKeySettings settings;
+    private final LongSupplier nanoClock;
+    private final long windowNanos;
+    private final int threshold;
+    private final Map<Object, Long> candidates = new ConcurrentHashMap<>();
+    private final Object rotation = new Object();
+    private volatile FrequencySketch current;
+    private volatile FrequencySketch previous;
+    private volatile long windowStartNanos;
+    private int calls;
+
+    /**
+     * Creates a detector.
+     * @param settings what counts as hot
+     * @param nanoClock monotonic time, {@code System::nanoTime} outside tests
+     */
+    public HotKeyDetector(HotKeySettings settings, LongSupplier nanoClock) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.windowNanos = settings.window().toNanos();
+        this.threshold = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+                Math.ceil(settings.minReadsPerSecond() * settings.window().toNanos() / 1e9)));
+        this.current = new FrequencySketch(settings.sketchWidth());
+        this.previous = new FrequencySketch(settings.sketchWidth());
+        this.windowStartNanos = nanoClock.getAsLong();
+    }
+
+    /** @return the settings */
+    public HotKeySettings settings() {
+        return settings;
+    }
+
+    /**
+     * Counts one read of a key.
+     * @param key the cache key
+     */
+    public void record(Object key) {
+        if ((++calls & 63) == 0) {
+            maybeRotate(nanoClock.getAsLong());
+        }
+        long hash = spread(key.hashCode());
+        int count = current.increment(hash);
+        if (count >= threshold && (count & 15) == 0) {
+            candidates.put(key, hash);
+            if (candidates.size() > 2 * settings.maxHotKeys()) {
+                dropColdest();
+            }
+        }
+    }
+
+    /**
+     * Whether a key is currently hot.
+     * @param key the cache key
+     * @return {@code true} for a hot key
+     */
+    public boolean isHot(Object key) {
+        return candidates.containsKey(key) && estimate(spread(key.hashCode()), nanoClock.getAsLong()) >= threshold;
+    }
+
+    /**
+     * The hot keys, hottest first, at most {@code maxHotKeys}.
+     * @return a snapshot with estimated read rates
+     */
+    public List<HotKey> hotKeys() {
+        long now = nanoClock.getAsLong();
+        maybeRotate(now);
+        double seconds = windowNanos / 1e9;
+        List<HotKey> hot = new ArrayList<>();
+        candidates.forEach((key, hash) -> {
+            double count = estimate(hash, now);
+            if (count >= threshold) {
+                hot.add(new HotKey(key, count / seconds));
+            }
+        });
+        hot.sort(Comparator.comparingDouble(HotKey::readsPerSecond).reversed());
+        return (hot.size() > settings.maxHotKeys()) ? List.copyOf(hot.subList(0, settings.maxHotKeys())) : hot;
+    }
+
+    /** @return the number of keys tracked as candidates (bounded by twice the maximum hot keys) */
+    public int candidateCount() {
+        return candidates.size();
+    }
+
+    /** @return the number of counters held, constant for the detector's life */
+    public int counterCount() {
+        return current.size() + previous.size();
+    }
+
+    private double estimate(long hash, long now) {
+        double elapsed = Math.min(1.0, (double) (now - windowStartNanos) / windowNanos);
+        return current.estimate(hash) + (1.0 - elapsed) * previous.estimate(hash);
+    }
+
+    private void maybeRotate(long now) {
+        if (now - windowStartNanos < windowNanos) {
+            return;
+        }
+        synchronized (rotation) {
+            long passed = now - windowStartNanos;
+            if (passed < windowNanos) {
+                return;
+            }
+            FrequencySketch finished = current;
+            FrequencySketch reused = previous;
+            reused.clear();
+            if (passed >= 2 * windowNanos) {
+                // Idle for more than a window: nothing of the finished window is recent either.
+                finished.clear();
+            }
+            previous = finished;
+            current = reused;
+            windowStartNanos = now;
+            candidates.entrySet().removeIf(entry -> finished.estimate(entry.getValue()) < threshold / 2);
+        }
+    }
+
+    private void dropColdest() {
+        long now = nanoClock.getAsLong();
+        Object coldest = null;
+        double lowest = Double.MAX_VALUE;
+        for (Map.Entry<Object, Long> entry : candidates.entrySet()) {
+            double count = estimate(entry.getValue(), now);
+            if (count < lowest) {
+                lowest = count;
+                coldest = entry.getKey();
+            }
+        }
+        if (coldest != null) {
+            candidates.remove(coldest);
+        }
+    }
+
+    /** Spreads a 32-bit hash over 64 bits, so that each sketch row gets independent bits. */
+    static long spread(int hashCode) {
+        long h = hashCode * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 29;
+        h *= 0xBF58476D1CE4E5B9L;
+        return h ^ (h >>> 32);
+    }
+}
