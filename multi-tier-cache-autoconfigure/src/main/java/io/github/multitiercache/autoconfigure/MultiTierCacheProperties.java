@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.github.multitiercache.autoconfigure.health.MultiTierCacheHealthProperties;
 import io.github.multitiercache.core.CacheOptions;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -55,6 +56,10 @@ public class MultiTierCacheProperties {
     /** Cross-instance L1 invalidation over Redis pub/sub. */
     @NestedConfigurationProperty
     private final Invalidation invalidation = new Invalidation();
+
+    /** The multiTierCache health contributor. */
+    @NestedConfigurationProperty
+    private final MultiTierCacheHealthProperties health = new MultiTierCacheHealthProperties();
 
     public boolean isEnabled() {
         return enabled;
@@ -114,6 +119,10 @@ public class MultiTierCacheProperties {
 
     public Invalidation getInvalidation() {
         return invalidation;
+    }
+
+    public MultiTierCacheHealthProperties getHealth() {
+        return health;
     }
 
     /** Options of one cache; an unset option inherits (see {@link MultiTierCacheProperties}). */
