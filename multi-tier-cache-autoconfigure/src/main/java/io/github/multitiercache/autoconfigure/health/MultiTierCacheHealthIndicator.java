@@ -122,7 +122,12 @@ public final class MultiTierCacheHealthIndicator extends AbstractHealthIndicator
         }
     }
 
-    /** A disconnected Lettuce connection queues commands until it reconnects: no point in waiting. */
+    /**
+     * A disconnected Lettuce connection queues commands until it reconnects: no point in waiting.
+     * Lettuce deprecates reaching the connection from its commands object but offers no other way
+     * from a connection factory's native connection.
+     */
+    @SuppressWarnings("deprecation")
     private static boolean isDisconnected(BaseRedisAsyncCommands<?, ?> commands) {
         if (commands instanceof RedisAsyncCommands<?, ?> standalone) {
             return !standalone.getStatefulConnection().isOpen();
