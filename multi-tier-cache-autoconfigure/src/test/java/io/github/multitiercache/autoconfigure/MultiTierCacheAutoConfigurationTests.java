@@ -14,14 +14,8 @@ import io.github.multitiercache.core.redis.RedisTier;
 import io.github.multitiercache.spring.MultiTierCache;
 import io.github.multitiercache.spring.MultiTierCacheCustomizer;
 import io.github.multitiercache.spring.MultiTierCacheManager;
-import io.github.multitiercache.testsupport.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.cache.Cache;
@@ -42,30 +36,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MultiTierCacheAutoConfigurationTests {
 
-    private static final RedisServer redis = RedisServer.shared();
+    @RegisterExtension
+    static final RedisFixture redis = RedisFixture.shared();
 
-    private static RedisProbe probe;
-
-    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-                    MultiTierCacheAutoConfiguration.class, CacheAutoConfiguration.class))
-            .withPropertyValues("spring.data.redis.host=" + redis.host(), "spring.data.redis.port=" + redis.port())
+    private final ApplicationContextRunner contextRunner = redis.contextRunner()
             .withUserConfiguration(CachingConfiguration.class);
 
-    @BeforeAll
-    static void connectProbe() {
-        probe = RedisProbe.connect(redis);
-    }
 
-    @AfterAll
-    static void closeProbe() {
-        probe.close();
-    }
 
-    @BeforeEach
-    void flushRedis() {
-        redis.flushAll();
-    }
 
     // ---- when it applies ---------------------------------------------------------------------
 
@@ -106,11 +84,7 @@ class MultiTierCacheAutoConfigurationTests {
 
     @Test
     void createsNoCacheManagerWithoutEnableCaching() {
-        new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-                        MultiTierCacheAutoConfiguration.class, CacheAutoConfiguration.class))
-                .withPropertyValues("spring.data.redis.host=" + redis.host(),
-                        "spring.data.redis.port=" + redis.port())
+        redis.contextRunner()
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context).doesNotHaveBean(CacheManager.class);
@@ -314,7 +288,7 @@ class MultiTierCacheAutoConfigurationTests {
                     Cache books = context.getBean(CacheManager.class).getCache("books");
                     books.put("1", "hello");
 
-                    byte[] stored = probe.get("mtc:books:1");
+                    byte[] stored = redis.probe().get("mtc:books:1");
                     assertThat(stored).isNotNull();
                     assertThat(stored[0]).isEqualTo(EntryCodec.MAGIC);
                     String payload = new String(Arrays.copyOfRange(stored, EntryCodec.HEADER_BYTES, stored.length),
@@ -335,10 +309,10 @@ class MultiTierCacheAutoConfigurationTests {
                     Cache books = context.getBean(CacheManager.class).getCache("books");
                     books.put(42L, "The Hobbit");
 
-                    assertThat(probe.keys("*")).containsExactly("shop:books:42");
+                    assertThat(redis.probe().keys("*")).containsExactly("shop:books:42");
                     assertThat(books.getNativeCache()).isInstanceOfSatisfying(TieredCache.class,
                             cache -> assertThat(cache.redisKeyOf(42L)).isEqualTo("shop:books:42"));
-                    long ttl = probe.pttl("shop:books:42");
+                    long ttl = redis.probe().pttl("shop:books:42");
                     // 1h spread by ±10 %, never without a TTL
                     assertThat(ttl).isBetween(Duration.ofMinutes(53).toMillis(), Duration.ofMinutes(66).toMillis());
                 });
@@ -350,8 +324,8 @@ class MultiTierCacheAutoConfigurationTests {
             Cache books = context.getBean(CacheManager.class).getCache("books");
             books.put("isbn-1", "Dune");
 
-            assertThat(probe.keys("*")).containsExactly("mtc:books:isbn-1");
-            assertThat(probe.pttl("mtc:books:isbn-1")).isPositive();
+            assertThat(redis.probe().keys("*")).containsExactly("mtc:books:isbn-1");
+            assertThat(redis.probe().pttl("mtc:books:isbn-1")).isPositive();
         });
     }
 
@@ -364,11 +338,11 @@ class MultiTierCacheAutoConfigurationTests {
             users.put("1", "alice");
             admins.put("1", "root");
             // The cache segment percent-encodes ':' so that names cannot collide or match each other.
-            assertThat(probe.keys("*")).containsExactlyInAnyOrder("mtc:users:1", "mtc:users%3Aadmins:1");
+            assertThat(redis.probe().keys("*")).containsExactlyInAnyOrder("mtc:users:1", "mtc:users%3Aadmins:1");
 
             users.clear();
 
-            assertThat(probe.keys("*")).containsExactly("mtc:users%3Aadmins:1");
+            assertThat(redis.probe().keys("*")).containsExactly("mtc:users%3Aadmins:1");
             assertThat(admins.get("1").get()).isEqualTo("root");
         });
     }

@@ -7,14 +7,8 @@ import io.github.multitiercache.annotation.MultiTierCacheable;
 import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.spring.MultiTierCache;
 import io.github.multitiercache.spring.MultiTierCacheManager;
-import io.github.multitiercache.testsupport.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.cache.annotation.CacheConfig;
@@ -31,30 +25,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MultiTierCacheableAnnotationTests {
 
-    private static final RedisServer redis = RedisServer.shared();
+    @RegisterExtension
+    static final RedisFixture redis = RedisFixture.shared();
 
-    private static RedisProbe probe;
-
-    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-                    MultiTierCacheAutoConfiguration.class, CacheAutoConfiguration.class))
-            .withPropertyValues("spring.data.redis.host=" + redis.host(), "spring.data.redis.port=" + redis.port())
+    private final ApplicationContextRunner contextRunner = redis.contextRunner()
             .withUserConfiguration(CachingConfiguration.class);
 
-    @BeforeAll
-    static void connectProbe() {
-        probe = RedisProbe.connect(redis);
-    }
 
-    @AfterAll
-    static void closeProbe() {
-        probe.close();
-    }
 
-    @BeforeEach
-    void flushRedis() {
-        redis.flushAll();
-    }
 
     @Test
     void annotationOptionsReachTheCacheSettings() {
@@ -181,8 +159,8 @@ class MultiTierCacheableAnnotationTests {
             assertThat(service.find("42")).isEqualTo("book-42");
 
             assertThat(service.calls()).isEqualTo(1);
-            assertThat(probe.exists("mtc:x:42")).isTrue();
-            long ttl = probe.pttl("mtc:x:42");
+            assertThat(redis.probe().exists("mtc:x:42")).isTrue();
+            long ttl = redis.probe().pttl("mtc:x:42");
             // 5m spread by the default ±10 %
             assertThat(ttl).isBetween(Duration.ofSeconds(260).toMillis(), Duration.ofSeconds(330).toMillis());
 

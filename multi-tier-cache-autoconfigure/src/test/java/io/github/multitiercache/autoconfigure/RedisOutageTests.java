@@ -8,13 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
-import io.github.multitiercache.testsupport.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.cache.annotation.Cacheable;
 import org.springframework.cache.annotation.EnableCaching;
@@ -32,30 +27,16 @@ class RedisOutageTests {
 
     private static final Duration CALL_BOUND = Duration.ofSeconds(1);
 
-    private static RedisServer redis;
+    @RegisterExtension
+    static final RedisFixture redis = RedisFixture.isolated();
 
-    private static RedisProbe probe;
-
-    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-                    MultiTierCacheAutoConfiguration.class, CacheAutoConfiguration.class))
-            .withPropertyValues("spring.data.redis.host=" + redis.host(), "spring.data.redis.port=" + redis.port(),
-                    "multi-tier-cache.redis.command-timeout=100ms",
+    private final ApplicationContextRunner contextRunner = redis.contextRunner()
+            .withPropertyValues("multi-tier-cache.redis.command-timeout=100ms",
                     "multi-tier-cache.redis.failure-threshold=5",
                     "multi-tier-cache.redis.open-duration=500ms")
             .withUserConfiguration(ServiceConfiguration.class);
 
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-        probe = RedisProbe.connect(redis);
-    }
 
-    @AfterAll
-    static void stopRedis() {
-        probe.close();
-        redis.close();
-    }
 
     @Test
     void servesFromL1AndLoaderWhileRedisIsDownAndWritesToRedisAgainAfterRestart() {
@@ -63,9 +44,9 @@ class RedisOutageTests {
             BookService service = context.getBean(BookService.class);
             CircuitBreaker breaker = context.getBean(RedisTier.class).circuitBreaker();
             assertThat(service.find("warm")).isEqualTo("book-warm");
-            assertThat(probe.exists("mtc:books:warm")).isTrue();
+            assertThat(redis.probe().exists("mtc:books:warm")).isTrue();
 
-            redis.kill();
+            redis.server().kill();
 
             for (int i = 0; i < 30; i++) {
                 String key = "cold-" + i;
@@ -81,13 +62,13 @@ class RedisOutageTests {
             assertThat(stats.failures()).isGreaterThanOrEqualTo(5);
             assertThat(stats.rejected()).as("the open breaker keeps calls away from Redis").isPositive();
 
-            redis.restart();
+            redis.server().restart();
 
             AtomicInteger attempt = new AtomicInteger();
             await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                 String key = "after-" + attempt.incrementAndGet();
                 assertThat(timed(() -> service.find(key))).isEqualTo("book-" + key);
-                assertThat(probe.exists("mtc:books:" + key)).isTrue();
+                assertThat(redis.probe().exists("mtc:books:" + key)).isTrue();
             });
             assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
 
@@ -96,7 +77,7 @@ class RedisOutageTests {
                 service.find("warm");
                 assertThat(service.calls("warm")).isEqualTo(2);
             });
-            assertThat(probe.exists("mtc:books:warm")).isTrue();
+            assertThat(redis.probe().exists("mtc:books:warm")).isTrue();
         });
     }
 
@@ -111,17 +92,17 @@ class RedisOutageTests {
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(clientConnections()).isEqualTo(3));
 
             for (int outage = 0; outage < 2; outage++) {
-                redis.kill();
+                redis.server().kill();
                 for (int i = 0; i < 10; i++) {
                     service.find("down-" + outage + "-" + i);
                 }
-                redis.restart();
+                redis.server().restart();
                 int round = outage;
                 AtomicInteger attempt = new AtomicInteger();
                 await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     String key = "up-" + round + "-" + attempt.incrementAndGet();
                     service.find(key);
-                    assertThat(probe.exists("mtc:books:" + key)).isTrue();
+                    assertThat(redis.probe().exists("mtc:books:" + key)).isTrue();
                 });
                 assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
             }
@@ -134,7 +115,7 @@ class RedisOutageTests {
 
     @Test
     void startsAndServesWhenRedisIsDownAtStartup() {
-        redis.kill();
+        redis.server().kill();
         try {
             contextRunner.run(context -> {
                 assertThat(context).hasNotFailed();
@@ -145,25 +126,25 @@ class RedisOutageTests {
                     assertThat(timed(() -> service.find(key))).isEqualTo("book-" + key);
                     assertThat(service.calls(key)).isEqualTo(1);
                 }
-                redis.restart();
+                redis.server().restart();
                 AtomicInteger attempt = new AtomicInteger();
                 await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     String key = "late-" + attempt.incrementAndGet();
                     service.find(key);
-                    assertThat(probe.exists("mtc:books:" + key)).isTrue();
+                    assertThat(redis.probe().exists("mtc:books:" + key)).isTrue();
                 });
             });
         }
         finally {
-            if (!redis.isRunning()) {
-                redis.restart();
+            if (!redis.server().isRunning()) {
+                redis.server().restart();
             }
         }
     }
 
     /** Client connections to the test Redis, other than the one asking and the probe's. */
     private static long clientConnections() {
-        String list = (String) redis.command("CLIENT", "LIST");
+        String list = (String) redis.server().command("CLIENT", "LIST");
         return list.lines()
                 .filter(line -> !line.contains("cmd=client|list"))
                 .filter(line -> !line.contains("name=" + RedisProbe.CLIENT_NAME + " "))

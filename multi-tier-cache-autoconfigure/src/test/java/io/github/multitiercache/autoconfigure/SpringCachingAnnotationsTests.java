@@ -14,16 +14,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.multitiercache.spring.MultiTierCacheManager;
-import io.github.multitiercache.testsupport.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.cache.annotation.CacheConfig;
 import org.springframework.cache.annotation.CacheEvict;
@@ -43,31 +37,15 @@ import static org.awaitility.Awaitility.await;
  */
 class SpringCachingAnnotationsTests {
 
-    private static final RedisServer redis = RedisServer.shared();
+    @RegisterExtension
+    static final RedisFixture redis = RedisFixture.shared();
 
-    private static RedisProbe probe;
-
-    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-                    MultiTierCacheAutoConfiguration.class, CacheAutoConfiguration.class))
-            .withPropertyValues("spring.data.redis.host=" + redis.host(), "spring.data.redis.port=" + redis.port(),
-                    "multi-tier-cache.serialization.allowed-packages=io.github.multitiercache.autoconfigure")
+    private final ApplicationContextRunner contextRunner = redis.contextRunner()
+            .withPropertyValues("multi-tier-cache.serialization.allowed-packages=io.github.multitiercache.autoconfigure")
             .withUserConfiguration(ServiceConfiguration.class);
 
-    @BeforeAll
-    static void connectProbe() {
-        probe = RedisProbe.connect(redis);
-    }
 
-    @AfterAll
-    static void closeProbe() {
-        probe.close();
-    }
 
-    @BeforeEach
-    void flushRedis() {
-        redis.flushAll();
-    }
 
     @Test
     void cacheableInvokesTheMethodOnceAndStoresTheResultInRedis() {
@@ -78,8 +56,8 @@ class SpringCachingAnnotationsTests {
             assertThat(service.find("1")).isEqualTo("book-1");
 
             assertThat(service.calls("find")).isEqualTo(1);
-            assertThat(probe.keys("mtc:books:*")).containsExactly("mtc:books:1");
-            assertThat(probe.pttl("mtc:books:1")).isPositive();
+            assertThat(redis.probe().keys("mtc:books:*")).containsExactly("mtc:books:1");
+            assertThat(redis.probe().pttl("mtc:books:1")).isPositive();
         });
     }
 
@@ -104,7 +82,7 @@ class SpringCachingAnnotationsTests {
             service.findSync("8");
 
             // Neither method names a cache: both use the class's @CacheConfig("books").
-            assertThat(probe.keys("*")).containsExactlyInAnyOrder("mtc:books:7", "mtc:books:8");
+            assertThat(redis.probe().keys("*")).containsExactlyInAnyOrder("mtc:books:7", "mtc:books:8");
         });
     }
 
@@ -132,7 +110,7 @@ class SpringCachingAnnotationsTests {
                 pool.shutdownNow();
             }
             assertThat(service.calls("findSync")).isEqualTo(1);
-            assertThat(probe.exists("mtc:books:slow")).isTrue();
+            assertThat(redis.probe().exists("mtc:books:slow")).isTrue();
         });
     }
 
@@ -161,7 +139,7 @@ class SpringCachingAnnotationsTests {
 
             service.evict("1");
 
-            assertThat(probe.keys("mtc:books:*")).containsExactly("mtc:books:2");
+            assertThat(redis.probe().keys("mtc:books:*")).containsExactly("mtc:books:2");
             service.find("1");
             service.find("2");
             assertThat(service.calls("find")).isEqualTo(3);
@@ -176,12 +154,12 @@ class SpringCachingAnnotationsTests {
                 service.find(Integer.toString(i));
             }
             service.findAuthor("tolkien");
-            assertThat(probe.keys("mtc:books:*")).hasSize(2500);
+            assertThat(redis.probe().keys("mtc:books:*")).hasSize(2500);
 
             service.evictAll();
 
-            assertThat(probe.keys("mtc:books:*")).isEmpty();
-            assertThat(probe.keys("*")).as("other caches keep their keys").containsExactly("mtc:authors:tolkien");
+            assertThat(redis.probe().keys("mtc:books:*")).isEmpty();
+            assertThat(redis.probe().keys("*")).as("other caches keep their keys").containsExactly("mtc:authors:tolkien");
             service.find("1");
             assertThat(service.calls("find")).isEqualTo(2501);
         });
@@ -196,11 +174,11 @@ class SpringCachingAnnotationsTests {
             assertThat(service.findInBoth("9")).isEqualTo("both-9");
 
             assertThat(service.calls("findInBoth")).isEqualTo(1);
-            assertThat(probe.keys("*")).containsExactlyInAnyOrder("mtc:primary:9", "mtc:secondary:9");
+            assertThat(redis.probe().keys("*")).containsExactlyInAnyOrder("mtc:primary:9", "mtc:secondary:9");
 
             service.evictFromBoth("9");
 
-            assertThat(probe.keys("*")).isEmpty();
+            assertThat(redis.probe().keys("*")).isEmpty();
             service.findInBoth("9");
             assertThat(service.calls("findInBoth")).isEqualTo(2);
         });
@@ -214,9 +192,9 @@ class SpringCachingAnnotationsTests {
             assertThat(service.findMissing("404")).isNull();
             assertThat(service.findMissing("404")).isNull();
             assertThat(service.calls("findMissing")).isEqualTo(1);
-            assertThat(probe.exists("mtc:missing:404")).isTrue();
+            assertThat(redis.probe().exists("mtc:missing:404")).isTrue();
             // A cached null lives for the null TTL (30s by default, ±10 %).
-            assertThat(probe.pttl("mtc:missing:404")).isBetween(1L, Duration.ofSeconds(33).toMillis());
+            assertThat(redis.probe().pttl("mtc:missing:404")).isBetween(1L, Duration.ofSeconds(33).toMillis());
 
             context.getBean(MultiTierCacheManager.class).clearLocal();
             assertThat(service.findMissing("404")).as("from Redis").isNull();
@@ -247,7 +225,7 @@ class SpringCachingAnnotationsTests {
             assertThat(service.findAsync("1").get(5, TimeUnit.SECONDS)).isEqualTo("async-1");
             assertThat(service.calls("findAsync")).isEqualTo(1);
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> probe.exists("mtc:futures:1"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> redis.probe().exists("mtc:futures:1"));
             context.getBean(MultiTierCacheManager.class).clearLocal();
             assertThat(service.findAsync("1").get(5, TimeUnit.SECONDS)).as("from Redis").isEqualTo("async-1");
             assertThat(service.calls("findAsync")).isEqualTo(1);
@@ -263,7 +241,7 @@ class SpringCachingAnnotationsTests {
             assertThat(service.findAsyncSync("1").get(5, TimeUnit.SECONDS)).isEqualTo("async-1");
             assertThat(service.calls("findAsyncSync")).isEqualTo(1);
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> probe.exists("mtc:futuresSync:1"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> redis.probe().exists("mtc:futuresSync:1"));
             context.getBean(MultiTierCacheManager.class).clearLocal();
             assertThat(service.findAsyncSync("1").get(5, TimeUnit.SECONDS)).as("from Redis").isEqualTo("async-1");
             assertThat(service.calls("findAsyncSync")).isEqualTo(1);
@@ -279,7 +257,7 @@ class SpringCachingAnnotationsTests {
             assertThat(service.findMono("1").block(Duration.ofSeconds(5))).isEqualTo("mono-1");
             assertThat(service.calls("findMono")).isEqualTo(1);
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> probe.exists("mtc:monos:1"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> redis.probe().exists("mtc:monos:1"));
             context.getBean(MultiTierCacheManager.class).clearLocal();
             assertThat(service.findMono("1").block(Duration.ofSeconds(5))).as("from Redis").isEqualTo("mono-1");
             assertThat(service.calls("findMono")).isEqualTo(1);
@@ -297,7 +275,7 @@ class SpringCachingAnnotationsTests {
                     .containsExactly("a-1", "b-1");
             assertThat(service.calls("findFlux")).isEqualTo(1);
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> probe.exists("mtc:fluxes:1"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> redis.probe().exists("mtc:fluxes:1"));
             context.getBean(MultiTierCacheManager.class).clearLocal();
             assertThat(service.findFlux("1").collectList().block(Duration.ofSeconds(5))).as("from Redis")
                     .containsExactly("a-1", "b-1");

@@ -5,15 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.github.multitiercache.testsupport.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.cache.annotation.CacheEvict;
 import org.springframework.cache.annotation.CachePut;
@@ -34,29 +28,16 @@ import static org.awaitility.Awaitility.await;
  */
 class TwoInstancesShareRedisTests {
 
-    private static final RedisServer redis = RedisServer.shared();
-
-    private static RedisProbe probe;
+    @RegisterExtension
+    static final RedisFixture redis = RedisFixture.shared();
 
     private final ApplicationContextRunner instanceA = runner("A");
 
     private final ApplicationContextRunner instanceB = runner("B")
             .withPropertyValues("multi-tier-cache.caches.books.l1.enabled=false");
 
-    @BeforeAll
-    static void connectProbe() {
-        probe = RedisProbe.connect(redis);
-    }
 
-    @AfterAll
-    static void closeProbe() {
-        probe.close();
-    }
 
-    @BeforeEach
-    void flushRedis() {
-        redis.flushAll();
-    }
 
     @Test
     void secondInstanceReadsWhatTheFirstLoadedWithoutCallingItsLoader() {
@@ -83,7 +64,7 @@ class TwoInstancesShareRedisTests {
             assertThat(serviceC.find("1")).isEqualTo("book-1@A");
 
             // Redis no longer has it; C still serves its L1 copy.
-            redis.flushAll();
+            redis.server().flushAll();
             assertThat(serviceC.find("1")).isEqualTo("book-1@A");
             assertThat(serviceC.calls("find")).isZero();
         }));
@@ -99,10 +80,10 @@ class TwoInstancesShareRedisTests {
 
             serviceA.evict("1");
 
-            assertThat(probe.exists("mtc:books:1")).isFalse();
+            assertThat(redis.probe().exists("mtc:books:1")).isFalse();
             assertThat(serviceB.find("1")).isEqualTo("book-1@B");
             assertThat(serviceB.calls("find")).isEqualTo(1);
-            assertThat(probe.exists("mtc:books:1")).isTrue();
+            assertThat(redis.probe().exists("mtc:books:1")).isTrue();
         }));
     }
 
@@ -129,11 +110,11 @@ class TwoInstancesShareRedisTests {
             for (int i = 0; i < 20; i++) {
                 serviceA.find(Integer.toString(i));
             }
-            assertThat(probe.keys("mtc:books:*")).hasSize(20);
+            assertThat(redis.probe().keys("mtc:books:*")).hasSize(20);
 
             serviceB.evictAll();
 
-            assertThat(probe.keys("mtc:books:*")).isEmpty();
+            assertThat(redis.probe().keys("mtc:books:*")).isEmpty();
             assertThat(serviceB.find("3")).isEqualTo("book-3@B");
             assertThat(serviceB.calls("find")).isEqualTo(1);
         }));
@@ -160,11 +141,8 @@ class TwoInstancesShareRedisTests {
     }
 
     private static ApplicationContextRunner runner(String instance) {
-        return new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-                        MultiTierCacheAutoConfiguration.class, CacheAutoConfiguration.class))
-                .withPropertyValues("spring.data.redis.host=" + redis.host(),
-                        "spring.data.redis.port=" + redis.port(), "instance=" + instance)
+        return redis.contextRunner()
+            .withPropertyValues("instance=" + instance)
                 .withUserConfiguration(ServiceConfiguration.class);
     }
 
