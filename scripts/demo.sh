@@ -93,7 +93,7 @@ done
 for pid in "${CURLS[@]}"; do wait "$pid" || true; done
 after=$(( $(loads "$A") + $(loads "$B") ))
 echo "     repository calls for those 100 requests: $((after - before))"
-expect "at most one repository call per instance" "$([ $((after - before)) -le 2 ] && echo 0 || echo 1)"
+expect "exactly one repository call across both instances" "$([ $((after - before)) -eq 1 ] && echo 0 || echo 1)"
 
 echo
 if [ "$failures" -eq 0 ]; then

@@ -8,6 +8,8 @@ import java.util.Map;
 
 import io.github.multitiercache.autoconfigure.health.MultiTierCacheHealthProperties;
 import io.github.multitiercache.core.CacheOptions;
+import io.github.multitiercache.core.stampede.RefreshSettings;
+import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
@@ -136,6 +138,18 @@ public class MultiTierCacheProperties {
         @NestedConfigurationProperty
         private final L2 l2 = new L2();
 
+        /** Stampede protection: one load per key across every instance. */
+        @NestedConfigurationProperty
+        private final Stampede stampede = new Stampede();
+
+        /** Refresh-ahead: refresh values in the background before they expire. */
+        @NestedConfigurationProperty
+        private final Refresh refresh = new Refresh();
+
+        /** Fail-safe: serve expired values when the loader fails or is slow. */
+        @NestedConfigurationProperty
+        private final FailSafe failSafe = new FailSafe();
+
         /** Fraction by which every TTL is spread uniformly, in [0, 1). Defaults to 0.1 (±10 %). */
         private @Nullable Double ttlJitter;
 
@@ -157,6 +171,18 @@ public class MultiTierCacheProperties {
 
         public L2 getL2() {
             return l2;
+        }
+
+        public Stampede getStampede() {
+            return stampede;
+        }
+
+        public Refresh getRefresh() {
+            return refresh;
+        }
+
+        public FailSafe getFailSafe() {
+            return failSafe;
         }
 
         public @Nullable Double getTtlJitter() {
@@ -208,7 +234,9 @@ public class MultiTierCacheProperties {
         CacheOptions toOptions(String path) {
             return new CacheOptions(l1.enabled, l1.maximumSize, l1.ttl, l2.enabled, l2.ttl, ttlJitter,
                     cacheNullValues, nullTtl, bytes(compressionThreshold, path + ".compression-threshold"),
-                    bytes(maxValueSize, path + ".max-value-size"));
+                    bytes(maxValueSize, path + ".max-value-size"), stampede.enabled, stampede.lease,
+                    stampede.maxWait, stampede.onTimeout, refresh.mode, refresh.aheadFraction, refresh.xfetchBeta,
+                    failSafe.enabled, failSafe.maxStale, failSafe.softTimeout, failSafe.hardTimeout);
         }
 
         private static @Nullable Integer bytes(@Nullable DataSize size, String path) {
@@ -219,6 +247,139 @@ public class MultiTierCacheProperties {
                 throw new IllegalArgumentException(path + " must be between 0 and 2GB but was " + size);
             }
             return (int) size.toBytes();
+        }
+    }
+
+    /** Stampede protection of one cache. */
+    public static class Stampede {
+
+        /** Whether a miss in both tiers takes a per-key lock in Redis so that one instance loads. Defaults to true. */
+        private @Nullable Boolean enabled;
+
+        /** How long the per-key lock lives if its owner neither stores nor releases it; a load that takes longer is not cached. Defaults to 10s. */
+        private @Nullable Duration lease;
+
+        /** Longest a caller waits for another instance's load before 'on-timeout' applies. Defaults to 5s. */
+        private @Nullable Duration maxWait;
+
+        /** What a caller does after waiting max-wait: LOAD (without the lock), FAIL, or STALE (serve the fail-safe value if any, else load). Defaults to LOAD. */
+        private StampedeSettings.@Nullable OnTimeout onTimeout;
+
+        public @Nullable Boolean getEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(@Nullable Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable Duration getLease() {
+            return lease;
+        }
+
+        public void setLease(@Nullable Duration lease) {
+            this.lease = lease;
+        }
+
+        public @Nullable Duration getMaxWait() {
+            return maxWait;
+        }
+
+        public void setMaxWait(@Nullable Duration maxWait) {
+            this.maxWait = maxWait;
+        }
+
+        public StampedeSettings.@Nullable OnTimeout getOnTimeout() {
+            return onTimeout;
+        }
+
+        public void setOnTimeout(StampedeSettings.@Nullable OnTimeout onTimeout) {
+            this.onTimeout = onTimeout;
+        }
+    }
+
+    /** Refresh-ahead of one cache. */
+    public static class Refresh {
+
+        /** When a read from Redis starts a background refresh: NONE, FIXED (after ahead-fraction of the TTL) or XFETCH (probabilistic). Defaults to NONE. */
+        private RefreshSettings.@Nullable Mode mode;
+
+        /** For FIXED: fraction of the TTL after which a read refreshes, in (0, 1). Defaults to 0.8. */
+        private @Nullable Double aheadFraction;
+
+        /** For XFETCH: eagerness of early refresh; larger refreshes earlier. Defaults to 1.0. */
+        private @Nullable Double xfetchBeta;
+
+        public RefreshSettings.@Nullable Mode getMode() {
+            return mode;
+        }
+
+        public void setMode(RefreshSettings.@Nullable Mode mode) {
+            this.mode = mode;
+        }
+
+        public @Nullable Double getAheadFraction() {
+            return aheadFraction;
+        }
+
+        public void setAheadFraction(@Nullable Double aheadFraction) {
+            this.aheadFraction = aheadFraction;
+        }
+
+        public @Nullable Double getXfetchBeta() {
+            return xfetchBeta;
+        }
+
+        public void setXfetchBeta(@Nullable Double xfetchBeta) {
+            this.xfetchBeta = xfetchBeta;
+        }
+    }
+
+    /** Fail-safe of one cache. */
+    public static class FailSafe {
+
+        /** Whether expired values stay in Redis for max-stale and are served when the loader fails or is slow. Defaults to false. */
+        private @Nullable Boolean enabled;
+
+        /** How long after its expiry a value may still be served. Defaults to 10m. */
+        private @Nullable Duration maxStale;
+
+        /** How long a caller waits for the loader when a stale value is at hand; 0 waits for the loader. Defaults to 0. */
+        private @Nullable Duration softTimeout;
+
+        /** Longest any caller waits for a value before the call fails; 0 for no bound. Applies even with fail-safe off. Defaults to 0. */
+        private @Nullable Duration hardTimeout;
+
+        public @Nullable Boolean getEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(@Nullable Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable Duration getMaxStale() {
+            return maxStale;
+        }
+
+        public void setMaxStale(@Nullable Duration maxStale) {
+            this.maxStale = maxStale;
+        }
+
+        public @Nullable Duration getSoftTimeout() {
+            return softTimeout;
+        }
+
+        public void setSoftTimeout(@Nullable Duration softTimeout) {
+            this.softTimeout = softTimeout;
+        }
+
+        public @Nullable Duration getHardTimeout() {
+            return hardTimeout;
+        }
+
+        public void setHardTimeout(@Nullable Duration hardTimeout) {
+            this.hardTimeout = hardTimeout;
         }
     }
 

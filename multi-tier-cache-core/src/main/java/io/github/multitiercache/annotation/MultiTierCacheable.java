@@ -15,7 +15,8 @@ import org.springframework.core.annotation.AliasFor;
  * the method's cache.
  *
  * <pre>{@code
- * @MultiTierCacheable(cacheNames = "products", l1Ttl = "30s", l2Ttl = "10m", nullTtl = "5s")
+ * @MultiTierCacheable(cacheNames = "products", l1Ttl = "30s", l2Ttl = "10m", nullTtl = "5s",
+ *         refreshMode = "XFETCH", failSafeEnabled = Toggle.TRUE, failSafeMaxStale = "1h")
  * public Product findProduct(long id) { ... }
  * }</pre>
  *
@@ -96,6 +97,39 @@ public @interface MultiTierCacheable {
 
     /** @return the time to live of a cached {@code null}; empty leaves it unset */
     String nullTtl() default "";
+
+    /** @return whether misses of a key across instances share one load (per-key lock in Redis) */
+    Toggle stampedeEnabled() default Toggle.DEFAULT;
+
+    /** @return the lease of the per-key lock, for example {@code "10s"}; empty leaves it unset */
+    String stampedeLease() default "";
+
+    /** @return the longest wait for another instance's load, for example {@code "5s"}; empty leaves it unset */
+    String stampedeMaxWait() default "";
+
+    /** @return what a caller does after {@code stampedeMaxWait}: {@code LOAD}, {@code FAIL} or {@code STALE}; empty leaves it unset */
+    String stampedeOnTimeout() default "";
+
+    /** @return refresh-ahead: {@code NONE}, {@code FIXED} or {@code XFETCH}; empty leaves it unset */
+    String refreshMode() default "";
+
+    /** @return for {@code FIXED} refresh: the fraction of the TTL after which a read refreshes, in (0, 1); -1 leaves it unset */
+    double refreshAheadFraction() default -1;
+
+    /** @return for {@code XFETCH} refresh: the eagerness, positive; -1 leaves it unset */
+    double refreshXfetchBeta() default -1;
+
+    /** @return whether expired values are kept and served when the loader fails or is slow */
+    Toggle failSafeEnabled() default Toggle.DEFAULT;
+
+    /** @return how long after expiry a value may still be served, for example {@code "10m"}; empty leaves it unset */
+    String failSafeMaxStale() default "";
+
+    /** @return how long a caller waits for the loader when a stale value is at hand; empty leaves it unset */
+    String failSafeSoftTimeout() default "";
+
+    /** @return the longest any caller waits for a value; empty leaves it unset */
+    String failSafeHardTimeout() default "";
 
     /** A three-valued switch: on, off, or not set here. */
     enum Toggle {

@@ -3,11 +3,14 @@ package io.github.multitiercache.annotation;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
 import io.github.multitiercache.core.CacheOptions;
+import io.github.multitiercache.core.stampede.RefreshSettings;
+import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.jspecify.annotations.Nullable;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanPostProcessor;
@@ -70,7 +73,18 @@ public final class MultiTierCacheableProcessor implements BeanPostProcessor {
                     toggle(annotation.cacheNullValues()),
                     duration(annotation.nullTtl()),
                     null,
-                    null);
+                    null,
+                    toggle(annotation.stampedeEnabled()),
+                    duration(annotation.stampedeLease()),
+                    duration(annotation.stampedeMaxWait()),
+                    constant(StampedeSettings.OnTimeout.class, annotation.stampedeOnTimeout(), "stampedeOnTimeout"),
+                    constant(RefreshSettings.Mode.class, annotation.refreshMode(), "refreshMode"),
+                    (annotation.refreshAheadFraction() >= 0) ? annotation.refreshAheadFraction() : null,
+                    (annotation.refreshXfetchBeta() >= 0) ? annotation.refreshXfetchBeta() : null,
+                    toggle(annotation.failSafeEnabled()),
+                    duration(annotation.failSafeMaxStale()),
+                    duration(annotation.failSafeSoftTimeout()),
+                    duration(annotation.failSafeHardTimeout()));
         }
         catch (IllegalArgumentException ex) {
             throw new IllegalStateException("Invalid @MultiTierCacheable on " + source + ": " + ex.getMessage(), ex);
@@ -95,6 +109,19 @@ public final class MultiTierCacheableProcessor implements BeanPostProcessor {
             case TRUE -> Boolean.TRUE;
             case FALSE -> Boolean.FALSE;
         };
+    }
+
+    private static <E extends Enum<E>> @Nullable E constant(Class<E> type, String text, String attribute) {
+        if (text.isBlank()) {
+            return null;
+        }
+        try {
+            return Enum.valueOf(type, text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        }
+        catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException(attribute + " must be one of " + Arrays.toString(type.getEnumConstants())
+                    + " but was '" + text + "'");
+        }
     }
 
     private static @Nullable Duration duration(String text) {

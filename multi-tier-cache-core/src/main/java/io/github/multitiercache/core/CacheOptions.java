@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import io.github.multitiercache.core.stampede.RefreshSettings;
+import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,6 +26,17 @@ import org.jspecify.annotations.Nullable;
  * @param nullTtl see {@link CacheSettings#nullTtl()}
  * @param compressionThreshold see {@link CacheSettings#compressionThreshold()}
  * @param maxValueSize see {@link CacheSettings#maxValueSize()}
+ * @param stampedeEnabled see {@link StampedeSettings#enabled()}
+ * @param stampedeLease see {@link StampedeSettings#lease()}
+ * @param stampedeMaxWait see {@link StampedeSettings#maxWait()}
+ * @param stampedeOnTimeout see {@link StampedeSettings#onTimeout()}
+ * @param refreshMode see {@link RefreshSettings#mode()}
+ * @param refreshAheadFraction see {@link RefreshSettings#aheadFraction()}
+ * @param refreshXfetchBeta see {@link RefreshSettings#xfetchBeta()}
+ * @param failSafeEnabled see {@link io.github.multitiercache.core.stampede.FailSafeSettings#enabled()}
+ * @param failSafeMaxStale see {@link io.github.multitiercache.core.stampede.FailSafeSettings#maxStale()}
+ * @param failSafeSoftTimeout see {@link io.github.multitiercache.core.stampede.FailSafeSettings#softTimeout()}
+ * @param failSafeHardTimeout see {@link io.github.multitiercache.core.stampede.FailSafeSettings#hardTimeout()}
  */
 public record CacheOptions(
         @Nullable Boolean l1Enabled,
@@ -35,9 +48,41 @@ public record CacheOptions(
         @Nullable Boolean cacheNullValues,
         @Nullable Duration nullTtl,
         @Nullable Integer compressionThreshold,
-        @Nullable Integer maxValueSize) {
+        @Nullable Integer maxValueSize,
+        @Nullable Boolean stampedeEnabled,
+        @Nullable Duration stampedeLease,
+        @Nullable Duration stampedeMaxWait,
+        StampedeSettings.@Nullable OnTimeout stampedeOnTimeout,
+        RefreshSettings.@Nullable Mode refreshMode,
+        @Nullable Double refreshAheadFraction,
+        @Nullable Double refreshXfetchBeta,
+        @Nullable Boolean failSafeEnabled,
+        @Nullable Duration failSafeMaxStale,
+        @Nullable Duration failSafeSoftTimeout,
+        @Nullable Duration failSafeHardTimeout) {
 
     private static final CacheOptions NONE = new CacheOptions(null, null, null, null, null, null, null, null, null, null);
+
+    /**
+     * Options of the tiers only, leaving stampede, refresh-ahead and fail-safe unset.
+     * @param l1Enabled see {@link CacheSettings#l1Enabled()}
+     * @param l1MaximumSize see {@link CacheSettings#l1MaximumSize()}
+     * @param l1Ttl see {@link CacheSettings#l1Ttl()}
+     * @param l2Enabled see {@link CacheSettings#l2Enabled()}
+     * @param l2Ttl see {@link CacheSettings#l2Ttl()}
+     * @param ttlJitter see {@link CacheSettings#ttlJitter()}
+     * @param cacheNullValues see {@link CacheSettings#cacheNullValues()}
+     * @param nullTtl see {@link CacheSettings#nullTtl()}
+     * @param compressionThreshold see {@link CacheSettings#compressionThreshold()}
+     * @param maxValueSize see {@link CacheSettings#maxValueSize()}
+     */
+    public CacheOptions(@Nullable Boolean l1Enabled, @Nullable Long l1MaximumSize, @Nullable Duration l1Ttl,
+            @Nullable Boolean l2Enabled, @Nullable Duration l2Ttl, @Nullable Double ttlJitter,
+            @Nullable Boolean cacheNullValues, @Nullable Duration nullTtl, @Nullable Integer compressionThreshold,
+            @Nullable Integer maxValueSize) {
+        this(l1Enabled, l1MaximumSize, l1Ttl, l2Enabled, l2Ttl, ttlJitter, cacheNullValues, nullTtl,
+                compressionThreshold, maxValueSize, null, null, null, null, null, null, null, null, null, null, null);
+    }
 
     /**
      * Options that set nothing.
@@ -72,6 +117,17 @@ public record CacheOptions(
         conflict(conflicts, "null-ttl", nullTtl, other.nullTtl);
         conflict(conflicts, "compression-threshold", compressionThreshold, other.compressionThreshold);
         conflict(conflicts, "max-value-size", maxValueSize, other.maxValueSize);
+        conflict(conflicts, "stampede.enabled", stampedeEnabled, other.stampedeEnabled);
+        conflict(conflicts, "stampede.lease", stampedeLease, other.stampedeLease);
+        conflict(conflicts, "stampede.max-wait", stampedeMaxWait, other.stampedeMaxWait);
+        conflict(conflicts, "stampede.on-timeout", stampedeOnTimeout, other.stampedeOnTimeout);
+        conflict(conflicts, "refresh.mode", refreshMode, other.refreshMode);
+        conflict(conflicts, "refresh.ahead-fraction", refreshAheadFraction, other.refreshAheadFraction);
+        conflict(conflicts, "refresh.xfetch-beta", refreshXfetchBeta, other.refreshXfetchBeta);
+        conflict(conflicts, "fail-safe.enabled", failSafeEnabled, other.failSafeEnabled);
+        conflict(conflicts, "fail-safe.max-stale", failSafeMaxStale, other.failSafeMaxStale);
+        conflict(conflicts, "fail-safe.soft-timeout", failSafeSoftTimeout, other.failSafeSoftTimeout);
+        conflict(conflicts, "fail-safe.hard-timeout", failSafeHardTimeout, other.failSafeHardTimeout);
         return conflicts;
     }
 
@@ -86,7 +142,13 @@ public record CacheOptions(
                 first(l1Ttl, other.l1Ttl), first(l2Enabled, other.l2Enabled), first(l2Ttl, other.l2Ttl),
                 first(ttlJitter, other.ttlJitter), first(cacheNullValues, other.cacheNullValues),
                 first(nullTtl, other.nullTtl), first(compressionThreshold, other.compressionThreshold),
-                first(maxValueSize, other.maxValueSize));
+                first(maxValueSize, other.maxValueSize), first(stampedeEnabled, other.stampedeEnabled),
+                first(stampedeLease, other.stampedeLease), first(stampedeMaxWait, other.stampedeMaxWait),
+                first(stampedeOnTimeout, other.stampedeOnTimeout), first(refreshMode, other.refreshMode),
+                first(refreshAheadFraction, other.refreshAheadFraction),
+                first(refreshXfetchBeta, other.refreshXfetchBeta), first(failSafeEnabled, other.failSafeEnabled),
+                first(failSafeMaxStale, other.failSafeMaxStale), first(failSafeSoftTimeout, other.failSafeSoftTimeout),
+                first(failSafeHardTimeout, other.failSafeHardTimeout));
     }
 
     private static <T> @Nullable T first(@Nullable T a, @Nullable T b) {

@@ -3,6 +3,11 @@ package io.github.multitiercache.core;
 import java.time.Duration;
 import java.util.Objects;
 
+import io.github.multitiercache.core.stampede.FailSafeSettings;
+import io.github.multitiercache.core.stampede.RefreshSettings;
+import io.github.multitiercache.core.stampede.StampedeSettings;
+import org.jspecify.annotations.Nullable;
+
 /**
  * The immutable configuration of one tiered cache.
  *
@@ -29,6 +34,9 @@ import java.util.Objects;
  *        Redis; 0 disables compression
  * @param maxValueSize the largest encoded value in bytes written to Redis; larger values are kept
  *        in L1 only and logged; 0 means no limit
+ * @param stampede how concurrent misses of a key across instances share one load
+ * @param refresh when values are refreshed in the background before they expire
+ * @param failSafe whether expired values are served when the loader fails or is slow
  */
 public record CacheSettings(
         boolean l1Enabled,
@@ -40,13 +48,17 @@ public record CacheSettings(
         boolean cacheNullValues,
         Duration nullTtl,
         int compressionThreshold,
-        int maxValueSize) {
+        int maxValueSize,
+        StampedeSettings stampede,
+        RefreshSettings refresh,
+        FailSafeSettings failSafe) {
 
     /** The smallest non-zero {@link #maxValueSize()}: an entry's header alone takes a few dozen bytes. */
     public static final int MIN_MAX_VALUE_SIZE = 64;
 
     private static final CacheSettings DEFAULTS = new CacheSettings(true, 10_000, Duration.ofMinutes(1),
-            true, Duration.ofMinutes(10), 0.1, true, Duration.ofSeconds(30), 16 * 1024, 8 * 1024 * 1024);
+            true, Duration.ofMinutes(10), 0.1, true, Duration.ofSeconds(30), 16 * 1024, 8 * 1024 * 1024,
+            StampedeSettings.defaults(), RefreshSettings.defaults(), FailSafeSettings.defaults());
 
     /**
      * Validates every component.
@@ -56,6 +68,9 @@ public record CacheSettings(
         Objects.requireNonNull(l1Ttl, "l1Ttl");
         Objects.requireNonNull(l2Ttl, "l2Ttl");
         Objects.requireNonNull(nullTtl, "nullTtl");
+        Objects.requireNonNull(stampede, "stampede");
+        Objects.requireNonNull(refresh, "refresh");
+        Objects.requireNonNull(failSafe, "failSafe");
         require(l1MaximumSize > 0, "l1.maximum-size must be positive but was " + l1MaximumSize);
         requirePositive(l1Ttl, "l1.ttl");
         requirePositive(l2Ttl, "l2.ttl");
@@ -69,7 +84,8 @@ public record CacheSettings(
 
     /**
      * The built-in defaults: L1 on (10,000 entries, 1 minute), L2 on (10 minutes), ±10 % jitter,
-     * nulls cached for 30 seconds, compression above 16 KiB, values up to 8 MiB.
+     * nulls cached for 30 seconds, compression above 16 KiB, values up to 8 MiB, stampede
+     * protection on ({@link StampedeSettings#defaults()}), no refresh-ahead, fail-safe off.
      * @return the defaults
      */
     public static CacheSettings defaults() {
@@ -108,6 +124,9 @@ public record CacheSettings(
         private Duration nullTtl;
         private int compressionThreshold;
         private int maxValueSize;
+        private StampedeSettings stampede;
+        private RefreshSettings refresh;
+        private FailSafeSettings failSafe;
 
         private Builder(CacheSettings from) {
             this.l1Enabled = from.l1Enabled;
@@ -120,6 +139,9 @@ public record CacheSettings(
             this.nullTtl = from.nullTtl;
             this.compressionThreshold = from.compressionThreshold;
             this.maxValueSize = from.maxValueSize;
+            this.stampede = from.stampede;
+            this.refresh = from.refresh;
+            this.failSafe = from.failSafe;
         }
 
         /** @param enabled see {@link CacheSettings#l1Enabled()} @return this builder */
@@ -182,6 +204,24 @@ public record CacheSettings(
             return this;
         }
 
+        /** @param stampede see {@link CacheSettings#stampede()} @return this builder */
+        public Builder stampede(StampedeSettings stampede) {
+            this.stampede = Objects.requireNonNull(stampede, "stampede");
+            return this;
+        }
+
+        /** @param refresh see {@link CacheSettings#refresh()} @return this builder */
+        public Builder refresh(RefreshSettings refresh) {
+            this.refresh = Objects.requireNonNull(refresh, "refresh");
+            return this;
+        }
+
+        /** @param failSafe see {@link CacheSettings#failSafe()} @return this builder */
+        public Builder failSafe(FailSafeSettings failSafe) {
+            this.failSafe = Objects.requireNonNull(failSafe, "failSafe");
+            return this;
+        }
+
         /**
          * Applies every option that {@code options} sets, leaving the others as they are.
          * @param options the options to apply
@@ -198,6 +238,20 @@ public record CacheSettings(
             if (options.nullTtl() != null) nullTtl(options.nullTtl());
             if (options.compressionThreshold() != null) compressionThreshold(options.compressionThreshold());
             if (options.maxValueSize() != null) maxValueSize(options.maxValueSize());
+            stampede = new StampedeSettings(
+                    or(options.stampedeEnabled(), stampede.enabled()),
+                    or(options.stampedeLease(), stampede.lease()),
+                    or(options.stampedeMaxWait(), stampede.maxWait()),
+                    or(options.stampedeOnTimeout(), stampede.onTimeout()));
+            refresh = new RefreshSettings(
+                    or(options.refreshMode(), refresh.mode()),
+                    or(options.refreshAheadFraction(), refresh.aheadFraction()),
+                    or(options.refreshXfetchBeta(), refresh.xfetchBeta()));
+            failSafe = new FailSafeSettings(
+                    or(options.failSafeEnabled(), failSafe.enabled()),
+                    or(options.failSafeMaxStale(), failSafe.maxStale()),
+                    or(options.failSafeSoftTimeout(), failSafe.softTimeout()),
+                    or(options.failSafeHardTimeout(), failSafe.hardTimeout()));
             return this;
         }
 
@@ -208,7 +262,11 @@ public record CacheSettings(
          */
         public CacheSettings build() {
             return new CacheSettings(l1Enabled, l1MaximumSize, l1Ttl, l2Enabled, l2Ttl, ttlJitter,
-                    cacheNullValues, nullTtl, compressionThreshold, maxValueSize);
+                    cacheNullValues, nullTtl, compressionThreshold, maxValueSize, stampede, refresh, failSafe);
+        }
+
+        private static <T> T or(@Nullable T value, T fallback) {
+            return (value != null) ? value : fallback;
         }
     }
 }

@@ -6,7 +6,11 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -16,6 +20,14 @@ import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.l1.L1Tier;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.core.stampede.BlockingCalls;
+import io.github.multitiercache.core.stampede.FailSafeSettings;
+import io.github.multitiercache.core.stampede.LoadCoordinator;
+import io.github.multitiercache.core.stampede.LoadCoordinator.Acquisition;
+import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
+import io.github.multitiercache.core.stampede.RefreshSettings;
+import io.github.multitiercache.core.stampede.StampedeSettings;
+import io.github.multitiercache.core.stampede.StampedeStatistics;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -33,6 +45,16 @@ import org.springframework.data.redis.serializer.SerializationException;
  * longer than the Redis entry has left. A miss in both runs the loader once per key in this JVM,
  * writes Redis then L1. Filling L1 never tells other instances anything.
  *
+ * <p><b>Stampede.</b> With {@code stampede.enabled}, a miss in both tiers (after the in-JVM
+ * single flight) takes the key's lock in Redis ({@link LoadCoordinator}): one instance loads, the
+ * others wait for its value, bounded by {@code stampede.max-wait}. The loaded value is written
+ * only while the lock still holds the loader's token, so a load that a put, evict or clear
+ * overtook is returned to its callers but cached nowhere. With refresh-ahead, a read from Redis
+ * of a value close to its expiry starts one background refresh; with fail-safe, an expired value
+ * is kept in Redis for {@code fail-safe.max-stale} and served when the loader fails or is slow.
+ * This applies to {@link #get(Object, Callable)}; the asynchronous loads of
+ * {@link #retrieve(Object, Supplier)} use the in-JVM single flight only.
+ *
  * <p><b>Write.</b> {@code put} writes Redis then L1, {@code evict} deletes from both, {@code clear}
  * removes the cache's keys from Redis with SCAN and UNLINK; each then tells the other instances
  * through the {@link InvalidationPublisher}.
@@ -46,6 +68,8 @@ public final class TieredCache {
 
     private static final Log logger = LogFactory.getLog(TieredCache.class);
     private static final int MAX_PENDING_DELETES = 10_000;
+    /** How long a stale value served by fail-safe stays in L1 before the loader is tried again. */
+    private static final long STALE_L1_TTL_MILLIS = 1000;
 
     private final String name;
     private final CacheSettings settings;
@@ -55,6 +79,10 @@ public final class TieredCache {
     private final EntryCodec codec;
     private final byte[] keyPrefix;
     private final byte[] clearPattern;
+    private final byte[] clearLocksPattern;
+    private final @Nullable LoadCoordinator coordinator;
+    private final StampedeStatistics stampedeStatistics = new StampedeStatistics();
+    private final Set<Object> refreshing = ConcurrentHashMap.newKeySet();
     private final SingleFlight flights = new SingleFlight();
     private final CacheStatistics statistics = new CacheStatistics();
     private final LogThrottle warnings = new LogThrottle(logger);
@@ -88,6 +116,11 @@ public final class TieredCache {
         String prefix = context.keyPrefix().isEmpty() ? segment + ":" : context.keyPrefix() + ":" + segment + ":";
         this.keyPrefix = prefix.getBytes(StandardCharsets.UTF_8);
         this.clearPattern = (escapeGlob(prefix) + "*").getBytes(StandardCharsets.UTF_8);
+        // Lock keys of values without a hash tag: {prefix:cache:key}:lock (see LockKeys).
+        this.clearLocksPattern = ("{" + escapeGlob(prefix) + "*").getBytes(StandardCharsets.UTF_8);
+        boolean coordinated = settings.stampede().enabled() || settings.refresh().mode() != RefreshSettings.Mode.NONE;
+        this.coordinator = (l2 != null && coordinated)
+                ? new LoadCoordinator(l2, loadedChannel(context.keyPrefix()), stampedeStatistics) : null;
         if (l2 != null) {
             l2.circuitBreaker().addListener((from, to) -> {
                 if (to == CircuitBreaker.State.CLOSED) {
@@ -111,6 +144,14 @@ public final class TieredCache {
     /** @return the running counts of this cache */
     public CacheStatistics statistics() {
         return statistics;
+    }
+
+    /**
+     * The running counts of stampede protection, refresh-ahead and fail-safe.
+     * @return the counts
+     */
+    public StampedeStatistics stampedeStatistics() {
+        return stampedeStatistics;
     }
 
     /** @return the L1 tier, or {@code null} when L1 is disabled */
@@ -145,12 +186,15 @@ public final class TieredCache {
 
     /**
      * Returns the cached value, or loads, caches and returns it. Concurrent callers for the same
-     * key in this JVM share one loader call.
+     * key in this JVM share one loader call, and with {@code stampede.enabled} so do those of
+     * every instance (see {@link LoadCoordinator}). A value read from Redis may start a background
+     * refresh (refresh-ahead); an expired value may be served when the loader fails (fail-safe).
      * @param key the key
      * @param loader computes the value on a miss
      * @param <T> the value type
      * @return the value
-     * @throws ValueRetrievalException when the loader throws
+     * @throws ValueRetrievalException when the loader throws and no stale value may be served, or
+     *         a wait timed out ({@code stampede.on-timeout = FAIL}, {@code fail-safe.hard-timeout})
      */
     @SuppressWarnings("unchecked")
     public <T> @Nullable T get(@Nullable Object key, Callable<T> loader) {
@@ -166,17 +210,24 @@ public final class TieredCache {
         if (text == null) {
             return callLoader(key, loader);
         }
+        StoredEntry stale = null;
         if (l2 != null) {
-            ValueWrapper shared = lookupL2(key, text, fillTicket());
+            long ticket = fillTicket();
+            byte[] bytes = l2.get(redisKey(text));
+            StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
+            ValueWrapper shared = served(key, text, entry, ticket);
             if (shared != null) {
+                refreshIfDue(key, text, Objects.requireNonNull(entry), loader);
                 return (T) shared.get();
             }
+            stale = entry;
         }
         else {
             statistics.misses.increment();
         }
+        StoredEntry staleAtHand = stale;
         try {
-            return flights.execute(key, () -> loadAndStore(key, text, loader));
+            return flights.execute(key, () -> loadAndStore(key, text, loader, staleAtHand));
         }
         catch (ValueRetrievalException ex) {
             throw ex;
@@ -289,7 +340,11 @@ public final class TieredCache {
         if (bytes == null) {
             return null;
         }
-        RedisTier.SetIfAbsentResult result = l2.setIfAbsent(redisKey(text), bytes, ttl);
+        byte[] valueKey = redisKey(text);
+        byte[] lockKey = (coordinator != null) ? coordinator.lockKey(valueKey) : null;
+        RedisTier.SetIfAbsentResult result = (lockKey != null)
+                ? Objects.requireNonNull(coordinator).putIfAbsent(valueKey, lockKey, bytes, physicalTtl(ttl))
+                : l2.setIfAbsent(valueKey, bytes, physicalTtl(ttl));
         if (result.stored() || result.failed()) {
             generation.incrementAndGet();
             storeL1(key, text, value, ttl, fillTicket());
@@ -324,7 +379,9 @@ public final class TieredCache {
         generation.incrementAndGet();
         boolean present = false;
         if (l2 != null) {
-            long removed = l2.deleteMatching(clearPattern);
+            // Locks first, so that no load under way can write its value after the values are gone.
+            long locks = (coordinator != null) ? l2.deleteMatching(clearLocksPattern) : 0;
+            long removed = (locks < 0) ? -1 : l2.deleteMatching(clearPattern);
             if (removed < 0) {
                 pendingClear = true;
             }
@@ -380,7 +437,7 @@ public final class TieredCache {
             return;
         }
         for (String text : pendingDeletes) {
-            if (l2.delete(redisKey(text)) < 0) {
+            if (deleteFromRedis(text) < 0) {
                 return;
             }
             pendingDeletes.remove(text);
@@ -432,14 +489,22 @@ public final class TieredCache {
     }
 
     private @Nullable ValueWrapper fromRedis(Object key, String text, byte @Nullable [] bytes, long ticket) {
-        StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
-        if (entry == null) {
+        return served(key, text, (bytes != null) ? decode(text, bytes) : null, ticket);
+    }
+
+    /**
+     * Serves an entry read from Redis, filling L1, or counts a miss. With fail-safe, an entry past
+     * its (logical) expiry is a miss: it is kept in Redis only to be served when loading fails.
+     */
+    private @Nullable ValueWrapper served(Object key, String text, @Nullable StoredEntry entry, long ticket) {
+        long now = context.clock().millis();
+        if (entry == null || (settings.failSafe().enabled() && entry.isExpired(now))) {
             statistics.l2Misses.increment();
             statistics.misses.increment();
             return null;
         }
         statistics.l2Hits.increment();
-        long remaining = entry.remainingMillis(context.clock().millis());
+        long remaining = entry.remainingMillis(now);
         if (remaining > 0) {
             L1Entry filled = fillL1(key, text, entry.value(), Math.min(l1TtlMillis(entry.isNull()), remaining), ticket);
             if (filled != null) {
@@ -449,7 +514,12 @@ public final class TieredCache {
         return new SimpleValueWrapper(entry.value());
     }
 
-    private <T> @Nullable T loadAndStore(Object key, String text, Callable<T> loader) {
+    /**
+     * Loads a key missing from both tiers, once across the instances when the cache is
+     * coordinated: see {@link LoadCoordinator} for the protocol.
+     * @param stale the expired entry read from Redis, if any, for fail-safe
+     */
+    private <T> @Nullable T loadAndStore(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale) {
         // Another leader may have filled L1 between our miss and our turn.
         if (l1 != null) {
             L1Entry entry = l1.get(key);
@@ -460,13 +530,366 @@ public final class TieredCache {
             }
         }
         long ticket = fillTicket();
+        long startNanos = System.nanoTime();
+        byte[] valueKey = redisKey(text);
+        byte[] lockKey = (coordinator != null && settings.stampede().enabled()) ? coordinator.lockKey(valueKey) : null;
+        if (coordinator == null || lockKey == null) {
+            if (coordinator != null && settings.stampede().enabled()) {
+                stampedeStatistics.onLockBypass();
+            }
+            return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
+        }
+        StampedeSettings stampede = settings.stampede();
+        long waitNanos = stampede.maxWait().toNanos();
+        long hardNanos = settings.failSafe().hardTimeout().toNanos();
+        boolean hardBound = hardNanos > 0 && hardNanos < waitNanos;
+        long deadline = startNanos + (hardBound ? hardNanos : waitNanos);
+        CompletableFuture<Void> signal = coordinator.watch(valueKey);
+        boolean waited = false;
+        long backoff = 0;
+        try {
+            while (true) {
+                Acquisition attempt = coordinator.acquire(valueKey, lockKey, stampede.lease().toMillis(),
+                        context.clock().millis(), null);
+                switch (attempt.state()) {
+                    case PRESENT -> {
+                        StoredEntry entry = decode(text, Objects.requireNonNull(attempt.value()));
+                        if (waited) {
+                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, entry != null);
+                        }
+                        if (entry == null) {
+                            stampedeStatistics.onLockBypass();
+                            return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
+                        }
+                        long remaining = entry.remainingMillis(context.clock().millis());
+                        fillL1(key, text, entry.value(), Math.min(l1TtlMillis(entry.isNull()), remaining), ticket);
+                        @SuppressWarnings("unchecked")
+                        T value = (T) entry.value();
+                        return value;
+                    }
+                    case ACQUIRED -> {
+                        if (waited) {
+                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                            stampedeStatistics.onTakeover();
+                        }
+                        byte[] token = Objects.requireNonNull(attempt.token());
+                        return load(key, text, loader, stale, startNanos,
+                                ownerSink(key, text, valueKey, lockKey, token, ticket));
+                    }
+                    case HELD -> {
+                        if (stale == null && attempt.value() != null && settings.failSafe().enabled()) {
+                            stale = decode(text, attempt.value());
+                        }
+                        if (!waited) {
+                            waited = true;
+                            stampedeStatistics.onLockWait();
+                        }
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                            return waitTimedOut(key, text, loader, stale, ticket, startNanos, hardBound);
+                        }
+                        backoff = LoadCoordinator.nextBackoff(backoff);
+                        if (coordinator.await(signal, Math.min(backoff, left))) {
+                            signal = coordinator.watch(valueKey);
+                        }
+                    }
+                    default -> {
+                        stampedeStatistics.onLockBypass();
+                        return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
+                    }
+                }
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ValueRetrievalException(key, loader, ex);
+        }
+        finally {
+            coordinator.unwatch(valueKey, signal);
+        }
+    }
+
+    private <T> @Nullable T waitTimedOut(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale,
+            long ticket, long startNanos, boolean hardBound) {
+        stampedeStatistics.onWaitTimeout();
+        StampedeSettings.OnTimeout onTimeout = settings.stampede().onTimeout();
+        if (hardBound) {
+            stampedeStatistics.onHardTimeout();
+            LoadWaitTimeoutException timeout = new LoadWaitTimeoutException("key '" + text + "' of cache '" + name
+                    + "' (fail-safe.hard-timeout)", settings.failSafe().hardTimeout());
+            return staleOrThrow(key, text, stale, ticket, new ValueRetrievalException(key, loader, timeout));
+        }
+        if (onTimeout == StampedeSettings.OnTimeout.FAIL) {
+            stampedeStatistics.onFallbackFailure();
+            throw new ValueRetrievalException(key, loader, new LoadWaitTimeoutException("the load of key '" + text
+                    + "' of cache '" + name + "' by another instance", settings.stampede().maxWait()));
+        }
+        if (onTimeout == StampedeSettings.OnTimeout.STALE && isServable(stale)) {
+            return serveStale(key, text, Objects.requireNonNull(stale), ticket, "another instance's load of it"
+                    + " took longer than stampede.max-wait");
+        }
+        stampedeStatistics.onFallbackLoad();
+        warnings.warn("Cache '" + name + "': loading key '" + text + "' without the lock: another instance's load"
+                + " took longer than stampede.max-wait (" + settings.stampede().maxWait() + ")");
+        return load(key, text, loader, stale, startNanos, absentSink(key, text, ticket));
+    }
+
+    /**
+     * Calls the loader and hands its value to the sink. With a soft or hard timeout the loader
+     * runs on the executor, so that the caller can stop waiting while the load completes (and is
+     * cached) in the background. With fail-safe, a failure or a soft timeout serves the stale entry.
+     */
+    private <T> @Nullable T load(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale,
+            long startNanos, LoadSink sink) {
+        FailSafeSettings failSafe = settings.failSafe();
+        if (!failSafe.timesOut()) {
+            try {
+                return loadNow(key, loader, sink);
+            }
+            catch (ValueRetrievalException ex) {
+                return staleOrThrow(key, text, stale, fillTicket(), ex);
+            }
+        }
+        long ticket = fillTicket();
+        CompletableFuture<T> task;
+        try {
+            task = CompletableFuture.supplyAsync(() -> loadNow(key, loader, sink), context.executor());
+        }
+        catch (RejectedExecutionException ex) {
+            task = CompletableFuture.completedFuture(loadNow(key, loader, sink));
+        }
+        boolean soft = failSafe.enabled() && !failSafe.softTimeout().isZero() && isServable(stale);
+        try {
+            if (soft) {
+                long left = failSafe.softTimeout().toNanos() - (System.nanoTime() - startNanos);
+                try {
+                    return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                }
+                catch (TimeoutException ex) {
+                    stampedeStatistics.onSoftTimeout();
+                    return serveStale(key, text, Objects.requireNonNull(stale), ticket, "its load took longer than"
+                            + " fail-safe.soft-timeout (" + failSafe.softTimeout() + ")");
+                }
+            }
+            if (!failSafe.hardTimeout().isZero()) {
+                long left = failSafe.hardTimeout().toNanos() - (System.nanoTime() - startNanos);
+                try {
+                    return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                }
+                catch (TimeoutException ex) {
+                    stampedeStatistics.onHardTimeout();
+                    throw new ValueRetrievalException(key, loader, new LoadWaitTimeoutException("key '" + text
+                            + "' of cache '" + name + "' (fail-safe.hard-timeout)", failSafe.hardTimeout()));
+                }
+            }
+            return task.get();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ValueRetrievalException(key, loader, ex);
+        }
+        catch (ExecutionException ex) {
+            ValueRetrievalException failure = (ex.getCause() instanceof ValueRetrievalException retrieval) ? retrieval
+                    : new ValueRetrievalException(key, loader, ex.getCause());
+            return staleOrThrow(key, text, stale, ticket, failure);
+        }
+    }
+
+    private <T> @Nullable T loadNow(Object key, Callable<T> loader, LoadSink sink) {
         long start = System.nanoTime();
-        T value = callLoader(key, loader);
+        T value;
+        try {
+            // On the executor (timeouts, refresh-ahead) the loader may block a fork-join worker.
+            value = BlockingCalls.call(loader);
+        }
+        catch (Exception ex) {
+            if (ex instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            statistics.loadFailures.increment();
+            sink.failed();
+            throw new ValueRetrievalException(key, loader, ex);
+        }
+        catch (Error error) {
+            sink.failed();
+            throw error;
+        }
         long elapsed = System.nanoTime() - start;
         statistics.loads.increment();
         statistics.loadNanos.add(elapsed);
-        store(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)), false, ticket);
+        sink.loaded(value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)));
         return value;
+    }
+
+    private boolean isServable(@Nullable StoredEntry stale) {
+        if (stale == null || !settings.failSafe().enabled()) {
+            return false;
+        }
+        long until = stale.expiresAtEpochMillis() + settings.failSafe().maxStale().toMillis();
+        return until < 0 || context.clock().millis() < until;
+    }
+
+    private <T> @Nullable T staleOrThrow(Object key, String text, @Nullable StoredEntry stale, long ticket,
+            ValueRetrievalException failure) {
+        if (!isServable(stale)) {
+            throw failure;
+        }
+        Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
+        return serveStale(key, text, Objects.requireNonNull(stale), ticket, "its loader failed: " + cause);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> @Nullable T serveStale(Object key, String text, StoredEntry stale, long ticket, String reason) {
+        stampedeStatistics.onStaleServe();
+        long age = context.clock().millis() - stale.expiresAtEpochMillis();
+        logger.warn("Cache '" + name + "': serving the value of key '" + text + "' that expired "
+                + Math.max(0, age) + "ms ago, because " + reason);
+        // Briefly, so that the loader is tried again soon without every call paying for it.
+        fillL1(key, text, stale.value(), Math.min(STALE_L1_TTL_MILLIS, l1TtlMillis(stale.isNull())), ticket);
+        return (T) stale.value();
+    }
+
+    /** Starts one background refresh of a key read from Redis when refresh-ahead says it is due. */
+    private void refreshIfDue(Object key, String text, StoredEntry entry, Callable<?> loader) {
+        RefreshSettings refresh = settings.refresh();
+        if (refresh.mode() == RefreshSettings.Mode.NONE || coordinator == null) {
+            return;
+        }
+        double random = 1.0 - ThreadLocalRandom.current().nextDouble();
+        if (!refresh.isDue(entry.writtenAtEpochMillis(), entry.expiresAtEpochMillis(), entry.loadMillis(),
+                context.clock().millis(), random) || !refreshing.add(key)) {
+            return;
+        }
+        try {
+            context.executor().execute(() -> {
+                try {
+                    refresh(key, text, entry, loader);
+                }
+                finally {
+                    refreshing.remove(key);
+                }
+            });
+        }
+        catch (RejectedExecutionException ex) {
+            refreshing.remove(key);
+        }
+    }
+
+    private void refresh(Object key, String text, StoredEntry entry, Callable<?> loader) {
+        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
+        byte[] valueKey = redisKey(text);
+        byte[] lockKey = coordinator.lockKey(valueKey);
+        if (lockKey == null) {
+            return;
+        }
+        long ticket = fillTicket();
+        Acquisition attempt = coordinator.acquire(valueKey, lockKey, settings.stampede().lease().toMillis(),
+                context.clock().millis(), entry.expiresAtEpochMillis());
+        if (attempt.state() != Acquisition.State.ACQUIRED) {
+            if (attempt.state() == Acquisition.State.HELD) {
+                stampedeStatistics.onRefreshSkipped();
+            }
+            return;
+        }
+        stampedeStatistics.onRefresh();
+        try {
+            loadNow(key, loader, ownerSink(key, text, valueKey, lockKey, Objects.requireNonNull(attempt.token()),
+                    ticket));
+        }
+        catch (RuntimeException ex) {
+            stampedeStatistics.onRefreshFailure();
+            warnings.warn("Cache '" + name + "': refreshing key '" + text + "' failed; the current value is served"
+                    + " until it expires: " + ex);
+        }
+    }
+
+    /** Where a loaded value goes. */
+    private interface LoadSink {
+
+        void loaded(@Nullable Object value, int loadMillis);
+
+        void failed();
+    }
+
+    /** Without the lock: written to both tiers as before. */
+    private LoadSink unlockedSink(Object key, String text, long ticket) {
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                store(key, text, value, loadMillis, false, ticket);
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+    }
+
+    /** As the lock's owner: written to Redis only while the lock holds the token, then to L1. */
+    private LoadSink ownerSink(Object key, String text, byte[] valueKey, byte[] lockKey, byte[] token, long ticket) {
+        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                if (value == null && !settings.cacheNullValues()) {
+                    coordinator.release(valueKey, lockKey, token);
+                    return;
+                }
+                long ttl = l2TtlMillis(value == null);
+                long now = context.clock().millis();
+                byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+                if (bytes == null) {
+                    coordinator.release(valueKey, lockKey, token);
+                    storeL1(key, text, value, ttl, ticket);
+                    return;
+                }
+                if (coordinator.store(valueKey, lockKey, token, bytes, physicalTtl(ttl))) {
+                    storeL1(key, text, value, ttl, ticket);
+                }
+                else {
+                    warnings.warn("Cache '" + name + "': the value loaded for key '" + text + "' is not cached: the"
+                            + " key was written, evicted or cleared during the load, or its lease ("
+                            + settings.stampede().lease() + ") expired");
+                }
+            }
+
+            @Override
+            public void failed() {
+                coordinator.release(valueKey, lockKey, token);
+            }
+        };
+    }
+
+    /** After a timed-out wait: written to Redis only if the key is still absent there. */
+    private LoadSink absentSink(Object key, String text, long ticket) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                if (value == null && !settings.cacheNullValues()) {
+                    return;
+                }
+                long ttl = l2TtlMillis(value == null);
+                long now = context.clock().millis();
+                byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+                RedisTier.SetIfAbsentResult result = (bytes != null)
+                        ? redis.setIfAbsent(redisKey(text), bytes, physicalTtl(ttl)) : null;
+                if (result == null || result.stored() || result.failed()) {
+                    storeL1(key, text, value, ttl, ticket);
+                }
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+    }
+
+    /** The TTL a value gets in Redis: its logical TTL, plus the time fail-safe may serve it stale. */
+    private long physicalTtl(long ttlMillis) {
+        FailSafeSettings failSafe = settings.failSafe();
+        return failSafe.enabled() ? ttlMillis + failSafe.maxStale().toMillis() : ttlMillis;
     }
 
     private <T> CompletableFuture<T> loadAndStoreAsync(Object key, String text, Supplier<CompletableFuture<T>> loader) {
@@ -511,7 +934,7 @@ public final class TieredCache {
         if (l2 != null) {
             long now = context.clock().millis();
             byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
-            boolean written = (bytes != null) && l2.set(redisKey(text), bytes, ttl);
+            boolean written = (bytes != null) && write(text, bytes, physicalTtl(ttl), broadcast);
             if (!written && broadcast) {
                 // The value Redis holds for this key is now outdated: it must go, now or on recovery.
                 deleteFromRedis(text);
@@ -532,7 +955,7 @@ public final class TieredCache {
             long now = context.clock().millis();
             byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
             if (bytes != null) {
-                l2.setAsync(redisKey(text), bytes, ttl);
+                l2.setAsync(redisKey(text), bytes, physicalTtl(ttl));
             }
         }
         storeL1(key, text, value, ttl, ticket);
@@ -581,8 +1004,24 @@ public final class TieredCache {
         return present;
     }
 
+    /**
+     * Writes a value to Redis; a write by the application (a put) also deletes the key's lock in
+     * the same step, so that a load under way cannot overwrite it.
+     */
+    private boolean write(String text, byte[] bytes, long ttlMillis, boolean byApplication) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        byte[] valueKey = redisKey(text);
+        byte[] lockKey = (byApplication && coordinator != null) ? coordinator.lockKey(valueKey) : null;
+        return (lockKey != null) ? Objects.requireNonNull(coordinator).put(valueKey, lockKey, bytes, ttlMillis)
+                : redis.set(valueKey, bytes, ttlMillis);
+    }
+
+    /** Deletes a key from Redis, with its lock, so that a load under way cannot write it back. */
     private long deleteFromRedis(String text) {
-        long removed = Objects.requireNonNull(l2).delete(redisKey(text));
+        byte[] valueKey = redisKey(text);
+        byte[] lockKey = (coordinator != null) ? coordinator.lockKey(valueKey) : null;
+        long removed = (lockKey != null) ? Objects.requireNonNull(coordinator).evict(valueKey, lockKey)
+                : Objects.requireNonNull(l2).delete(valueKey);
         if (removed < 0) {
             if (pendingDeletes.size() < MAX_PENDING_DELETES) {
                 pendingDeletes.add(text);
@@ -661,6 +1100,15 @@ public final class TieredCache {
     static String keySegment(String cacheName) {
         return cacheName.replace("%", "%25").replace(":", "%3A");
     }
+
+    /**
+     * The channel on which the caches of one key prefix announce that a loaded value landed
+     * (waiters on other instances wake up on it): {@code <prefix>:loaded}.
+     */
+    static String loadedChannel(String keyPrefix) {
+        return keyPrefix.isEmpty() ? "loaded" : keyPrefix + ":loaded";
+    }
+
 
     private static String escapeGlob(String text) {
         StringBuilder escaped = new StringBuilder(text.length() + 8);

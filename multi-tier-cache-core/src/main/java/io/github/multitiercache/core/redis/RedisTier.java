@@ -1,6 +1,10 @@
 package io.github.multitiercache.core.redis;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import io.lettuce.core.KeyScanCursor;
@@ -21,6 +26,7 @@ import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -29,10 +35,13 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 /**
- * The byte-level Redis I/O of every cache of one manager: GET, SET with a TTL, UNLINK and
- * SCAN-based clearing, each bounded by a short timeout and guarded by a {@link CircuitBreaker}.
+ * The byte-level Redis I/O of every cache of one manager: GET, SET with a TTL, UNLINK,
+ * SCAN-based clearing and Lua scripts, each bounded by a short timeout and guarded by a
+ * {@link CircuitBreaker}; and pub/sub subscriptions on one subscriber connection opened on first use.
  *
  * <p>No method throws because Redis failed or was slow: reads report a miss, writes report
  * {@code false}, and the failure is counted and logged (the first of a run at WARN, the rest at
@@ -53,6 +62,12 @@ public final class RedisTier implements AutoCloseable {
     private final LongAdder failures = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder rejected = new LongAdder();
+    private final LettuceConnectionFactory connectionFactory;
+    private final Executor connectExecutor;
+    private final Object subscriptionLock = new Object();
+    private volatile @Nullable RedisMessageListenerContainer subscriptions;
+    private final AtomicBoolean subscribing = new AtomicBoolean();
+    private volatile boolean closed;
 
     /**
      * Creates the tier and starts opening its connection in the background, so that the first
@@ -68,6 +83,8 @@ public final class RedisTier implements AutoCloseable {
             throw new IllegalArgumentException("command timeout must be positive but was " + commandTimeout);
         }
         this.connections = new RedisConnectionHolder(connectionFactory, connectExecutor);
+        this.connectionFactory = connectionFactory;
+        this.connectExecutor = connectExecutor;
         this.timeoutNanos = commandTimeout.toNanos();
         this.breaker = Objects.requireNonNull(breaker, "breaker");
         // Warm up; a failure here is retried by the first call.
@@ -155,6 +172,112 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /**
+     * Runs a Lua script with EVALSHA, sending its source with EVAL when Redis does not know it yet.
+     * On a cluster every key must hash to one slot.
+     * @param script the script
+     * @param output the type of its reply
+     * @param keys its keys
+     * @param args its arguments
+     * @return the reply, or a failed reply when Redis is unavailable or rejected the script
+     */
+    public ScriptReply eval(LuaScript script, ScriptOutputType output, byte[][] keys, byte[]... args) {
+        Object reply = execute("EVALSHA", false, commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
+                .toCompletableFuture()
+                .exceptionallyCompose(error -> isNoScript(error)
+                        ? commands.<Object>eval(script.source(), output, keys, args).toCompletableFuture()
+                        : CompletableFuture.failedFuture(error)));
+        return (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply);
+    }
+
+    /**
+     * Subscribes a listener to a pub/sub channel, on a subscriber connection this tier opens on
+     * first use and closes with the tier. Messages are delivered on the thread that received them,
+     * which must not block. Subscribing is asynchronous: messages published before it completes
+     * are not received, and a subscription lost with the connection is restored by the container.
+     * @param channel the channel
+     * @param listener receives each message's body
+     */
+    public void subscribe(String channel, Consumer<byte[]> listener) {
+        synchronized (subscriptionLock) {
+            if (closed) {
+                return;
+            }
+            if (subscriptions == null) {
+                RedisMessageListenerContainer container = new RedisMessageListenerContainer();
+                container.setConnectionFactory(connectionFactory);
+                container.setTaskExecutor(Runnable::run);
+                container.setErrorHandler(error -> logger.debug("Redis subscription error: " + error));
+                container.afterPropertiesSet();
+                subscriptions = container;
+            }
+            subscriptions.addMessageListener((message, pattern) -> listener.accept(message.getBody()),
+                    new ChannelTopic(channel));
+        }
+        ensureSubscribed();
+    }
+
+    /**
+     * Starts the subscriber connection in the background unless it runs or is starting; a no-op
+     * before the first {@link #subscribe(String, Consumer)}.
+     */
+    public void ensureSubscribed() {
+        RedisMessageListenerContainer container = subscriptions;
+        if (container == null || container.isRunning() || closed || !subscribing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            connectExecutor.execute(() -> {
+                try {
+                    if (!closed) {
+                        container.start();
+                    }
+                }
+                catch (RuntimeException ex) {
+                    logger.debug("Cannot subscribe yet: " + ex);
+                }
+                finally {
+                    subscribing.set(false);
+                }
+            });
+        }
+        catch (RuntimeException ex) {
+            subscribing.set(false);
+        }
+    }
+
+    /**
+     * Deletes one key, then writes another with a TTL, pipelined on one connection so that Redis
+     * runs them in this order (on a cluster both keys must share a slot). Used to drop a load's
+     * lock before a put, so that the load cannot store over it.
+     * @param deleteFirst the key deleted first
+     * @param key the Redis key written
+     * @param value the value
+     * @param ttlMillis the time to live, positive
+     * @return {@code true} when Redis acknowledged the write
+     */
+    public boolean deleteThenSet(byte[] deleteFirst, byte[] key, byte[] value, long ttlMillis) {
+        return execute("SET", true, commands -> {
+            commands.unlink(deleteFirst);
+            return commands.set(key, value, SetArgs.Builder.px(ttlMillis));
+        }) != FAILED;
+    }
+
+    /**
+     * Deletes one key, then another, pipelined on one connection so that Redis runs them in this
+     * order (on a cluster both keys must share a slot).
+     * @param deleteFirst the key deleted first
+     * @param key the key deleted second
+     * @return the number of keys removed by the second delete (0 or 1), or -1 when Redis is unavailable
+     */
+    public long deleteThenDelete(byte[] deleteFirst, byte[] key) {
+        Object removed = execute("UNLINK", true, commands -> {
+            commands.unlink(deleteFirst);
+            return commands.unlink(key);
+        });
+        return (removed == FAILED) ? -1 : (removed == SENT) ? 1 : (Long) removed;
+    }
+
+    /**
      * Deletes a key with UNLINK.
      * @param key the Redis key
      * @return the number of keys removed (0 or 1), or -1 when Redis is unavailable
@@ -230,7 +353,26 @@ public final class RedisTier implements AutoCloseable {
 
     @Override
     public void close() {
+        RedisMessageListenerContainer container;
+        synchronized (subscriptionLock) {
+            closed = true;
+            container = subscriptions;
+            subscriptions = null;
+        }
+        if (container != null) {
+            try {
+                container.destroy();
+            }
+            catch (Exception ex) {
+                logger.debug("Closing the subscriber connection failed: " + ex);
+            }
+        }
         connections.close();
+    }
+
+    private static boolean isNoScript(Throwable error) {
+        Throwable cause = unwrap(error);
+        return cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT");
     }
 
     /**
@@ -357,6 +499,38 @@ public final class RedisTier implements AutoCloseable {
     public record SetIfAbsentResult(boolean stored, byte @Nullable [] existing, boolean failed) {
         static final SetIfAbsentResult STORED = new SetIfAbsentResult(true, null, false);
         static final SetIfAbsentResult FAILED = new SetIfAbsentResult(false, null, true);
+    }
+
+    /**
+     * The reply of {@link #eval(LuaScript, ScriptOutputType, byte[][], byte[]...)}.
+     * @param failed whether Redis was unavailable or rejected the script
+     * @param value the script's reply when it ran
+     */
+    public record ScriptReply(boolean failed, @Nullable Object value) {
+        static final ScriptReply FAILED = new ScriptReply(true, null);
+    }
+
+    /**
+     * A Lua script and its SHA-1 digest, for EVALSHA.
+     * @param source the script
+     * @param sha1 its digest in lower-case hex
+     */
+    public record LuaScript(String source, String sha1) {
+
+        /**
+         * Prepares a script.
+         * @param source the script
+         * @return the script with its digest
+         */
+        public static LuaScript of(String source) {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+                return new LuaScript(source, HexFormat.of().formatHex(digest));
+            }
+            catch (NoSuchAlgorithmException ex) {
+                throw new IllegalStateException("SHA-1 is not available", ex);
+            }
+        }
     }
 
     /**
