@@ -35,6 +35,7 @@ public final class MultiTierCacheMeterBinderProvider implements CacheMeterBinder
         List<MultiTierCacheMeterContributor> all = new ArrayList<>();
         all.add(TierMeters.INSTANCE);
         all.add(OperationMeters.INSTANCE);
+        all.add(StampedeMeters.INSTANCE);
         all.addAll(contributors);
         this.contributors = List.copyOf(all);
     }

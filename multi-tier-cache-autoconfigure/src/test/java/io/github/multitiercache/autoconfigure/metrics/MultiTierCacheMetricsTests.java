@@ -260,6 +260,25 @@ class MultiTierCacheMetricsTests {
     /**
      * On {@code books}: miss, put, L1 hit, L2 hit (after dropping L1), load, failed load, evict.
      */
+    @Test
+    void stampedeMetersCountLeasesWaitsAndRejectedStores() {
+        contextRunner.run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            MultiTierCache books = context.getBean(MultiTierCacheManager.class).getCache("books");
+            assertThat(books.get("leased", () -> "value")).isEqualTo("value");
+            assertThat(books.get("leased", () -> "again")).isEqualTo("value");
+
+            assertThat(counter(registry, "multitier.cache.lock", "result", "acquired")).isEqualTo(1);
+            assertThat(counter(registry, "multitier.cache.lock", "result", "takeover")).isZero();
+            assertThat(counter(registry, "multitier.cache.lock", "result", "bypassed")).isZero();
+            assertThat(books(registry, "multitier.cache.lock.wait").functionTimer().count()).isZero();
+            assertThat(counter(registry, "multitier.cache.lock.wait.results", "result", "timeout")).isZero();
+            assertThat(counter(registry, "multitier.cache.stores.rejected")).isZero();
+            assertThat(counter(registry, "multitier.cache.stale.serves")).isZero();
+            assertThat(counter(registry, "multitier.cache.refreshes", "result", "success")).isZero();
+        });
+    }
+
     private static MultiTierCache runKnownSequence(AssertableApplicationContext context) {
         MultiTierCache books = context.getBean(MultiTierCacheManager.class).getCache("books");
         TieredCache engine = books.getNativeCache();
