@@ -1,15 +1,10 @@
 package io.github.multitiercache.autoconfigure;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.multitiercache.core.invalidation.InvalidationBus;
+import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisServer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +44,7 @@ class LoadThroughTests {
     void concurrentCallersOfAPlainCacheableMethodShareOneCall() {
         contextRunner.run(context -> {
             SlowService service = context.getBean(SlowService.class);
-            List<Object> results = callConcurrently(32, () -> service.find("k"));
+            List<Object> results = ConcurrentCalls.run(32, i -> service.find("k"));
             assertThat(results).hasSize(32).containsOnly("value-k");
             assertThat(service.calls()).isEqualTo(1);
         });
@@ -91,30 +86,6 @@ class LoadThroughTests {
             service.find("a");
             assertThat(bus.statistics().keysSent()).as("Spring's put after a miss").isEqualTo(before + 1);
         });
-    }
-
-    private static List<Object> callConcurrently(int callers, java.util.concurrent.Callable<Object> call)
-            throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(callers);
-        CountDownLatch start = new CountDownLatch(1);
-        try {
-            List<Future<Object>> futures = new ArrayList<>();
-            for (int i = 0; i < callers; i++) {
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    return call.call();
-                }));
-            }
-            start.countDown();
-            List<Object> results = new ArrayList<>();
-            for (Future<Object> future : futures) {
-                results.add(future.get(10, TimeUnit.SECONDS));
-            }
-            return results;
-        }
-        finally {
-            pool.shutdownNow();
-        }
     }
 
     static class SlowService {

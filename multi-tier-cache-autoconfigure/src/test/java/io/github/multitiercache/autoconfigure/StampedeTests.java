@@ -3,7 +3,6 @@ package io.github.multitiercache.autoconfigure;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,6 +16,7 @@ import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.spring.MultiTierCacheManager;
+import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -85,7 +85,7 @@ class StampedeTests {
     private void assertOneLoadFor200CallersPerInstance(Lookup lookup) throws Exception {
         ProductService one = instance().getBean(ProductService.class);
         ProductService two = instance().getBean(ProductService.class);
-        List<Object> results = callConcurrently(2 * CALLERS_PER_INSTANCE,
+        List<Object> results = ConcurrentCalls.run(2 * CALLERS_PER_INSTANCE,
                 i -> lookup.find((i % 2 == 0) ? one : two, "42"));
         assertThat(results).hasSize(2 * CALLERS_PER_INSTANCE).containsOnly("product-42");
         assertThat(one.calls() + two.calls()).isEqualTo(1);
@@ -137,7 +137,7 @@ class StampedeTests {
         ProductService one = instance(refreshAhead).getBean(ProductService.class);
         ProductService two = instance(refreshAhead).getBean(ProductService.class);
         // Missing key: still one load for every caller on both instances.
-        List<Object> first = callConcurrently(2 * CALLERS_PER_INSTANCE, i -> ((i % 2 == 0) ? one : two).find("9"));
+        List<Object> first = ConcurrentCalls.run(2 * CALLERS_PER_INSTANCE, i -> ((i % 2 == 0) ? one : two).find("9"));
         assertThat(first).containsOnly("product-9");
         assertThat(one.calls() + two.calls()).isEqualTo(1);
         // Past the refresh threshold: one background refresh, which blocks until released; every
@@ -149,7 +149,7 @@ class StampedeTests {
             service.setValue("fresh");
             service.pauseNextLoad(refreshStarted, refreshProceeds);
         }
-        List<Object> during = callConcurrently(2 * CALLERS_PER_INSTANCE, i -> ((i % 2 == 0) ? one : two).find("9"));
+        List<Object> during = ConcurrentCalls.run(2 * CALLERS_PER_INSTANCE, i -> ((i % 2 == 0) ? one : two).find("9"));
         assertThat(during).containsOnly("product-9");
         assertThat(refreshStarted.await(5, TimeUnit.SECONDS)).isTrue();
         refreshProceeds.countDown();
@@ -190,34 +190,6 @@ class StampedeTests {
 
     interface Lookup {
         Object find(ProductService service, String id) throws Exception;
-    }
-
-    interface Call {
-        Object call(int index) throws Exception;
-    }
-
-    static List<Object> callConcurrently(int callers, Call call) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(callers);
-        CountDownLatch start = new CountDownLatch(1);
-        try {
-            List<Future<Object>> futures = new ArrayList<>();
-            for (int i = 0; i < callers; i++) {
-                int index = i;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    return call.call(index);
-                }));
-            }
-            start.countDown();
-            List<Object> results = new ArrayList<>();
-            for (Future<Object> future : futures) {
-                results.add(future.get(20, TimeUnit.SECONDS));
-            }
-            return results;
-        }
-        finally {
-            pool.shutdownNow();
-        }
     }
 
     static class ProductService {

@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,7 +48,7 @@ class ClusterStampedeTests {
                     Thread.sleep(200);
                     return "v-" + key;
                 };
-                List<Object> results = TieredCacheStampedeTests.callConcurrently(32,
+                List<Object> results = ConcurrentCalls.run(32,
                         i -> ((i % 2 == 0) ? a : b).get(key, loader));
                 assertThat(results).containsOnly("v-" + key);
                 assertThat(calls).as(key).hasValue(1);

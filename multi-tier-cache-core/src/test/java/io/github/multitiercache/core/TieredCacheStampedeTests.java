@@ -2,7 +2,6 @@ package io.github.multitiercache.core;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -15,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
+import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
@@ -86,7 +86,7 @@ class TieredCacheStampedeTests {
             Thread.sleep(200);
             return "loaded";
         };
-        List<Object> results = callConcurrently(64, i -> ((i % 2 == 0) ? a : b).get("k", loader));
+        List<Object> results = ConcurrentCalls.run(64, i -> ((i % 2 == 0) ? a : b).get("k", loader));
         assertThat(results).hasSize(64).containsOnly("loaded");
         assertThat(calls).hasValue(1);
         assertThat(a.stampedeStatistics().lockAcquisitions() + b.stampedeStatistics().lockAcquisitions()).isEqualTo(1);
@@ -305,7 +305,7 @@ class TieredCacheStampedeTests {
         assertThat(a.get("k", loader)).isEqualTo("v1");
         Thread.sleep(600);
         // The refresh blocks until released: callers that waited for it would not return.
-        List<Object> results = callConcurrently(40, i -> ((i % 2 == 0) ? a : b).get("k", loader));
+        List<Object> results = ConcurrentCalls.run(40, i -> ((i % 2 == 0) ? a : b).get("k", loader));
         assertThat(results).containsOnly("v1");
         assertThat(refreshStarted.await(5, TimeUnit.SECONDS)).isTrue();
         refreshProceeds.countDown();
@@ -327,34 +327,6 @@ class TieredCacheStampedeTests {
 
     private String lockKey(String cache, String key) {
         return "{" + prefix + ":" + cache + ":" + key + "}:lock";
-    }
-
-    interface Call {
-        Object call(int index) throws Exception;
-    }
-
-    static List<Object> callConcurrently(int callers, Call call) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(callers);
-        CountDownLatch start = new CountDownLatch(1);
-        try {
-            List<Future<Object>> futures = new ArrayList<>();
-            for (int i = 0; i < callers; i++) {
-                int index = i;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    return call.call(index);
-                }));
-            }
-            start.countDown();
-            List<Object> results = new ArrayList<>();
-            for (Future<Object> future : futures) {
-                results.add(future.get(20, TimeUnit.SECONDS));
-            }
-            return results;
-        }
-        finally {
-            pool.shutdownNow();
-        }
     }
 
     static byte[] bytes(String text) {
