@@ -21,6 +21,12 @@ final class Checks {
         }
     }
 
+    static void check(boolean condition, String what) {
+        if (!condition) {
+            throw new IllegalStateException("Expected " + what + ": the benchmark would not measure what it claims");
+        }
+    }
+
     static void zero(long count, String what) {
         if (count != 0) {
             throw new IllegalStateException(count + " " + what + ": the benchmark did not measure what it claims");
