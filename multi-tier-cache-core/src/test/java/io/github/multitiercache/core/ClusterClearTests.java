@@ -5,8 +5,6 @@ import java.util.stream.Collectors;
 
 import io.github.multitiercache.testsupport.RedisCluster;
 import io.github.multitiercache.testsupport.RedisServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,17 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterClearTests {
 
-    private static RedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = RedisCluster.start(3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        cluster.close();
-    }
+    private static final RedisCluster cluster = RedisCluster.shared();
 
     private static Map<Integer, Long> keysPerMaster(String pattern) {
         return cluster.nodes().stream().collect(Collectors.toMap(RedisServer::port,

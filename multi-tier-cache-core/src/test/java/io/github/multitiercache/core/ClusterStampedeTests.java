@@ -11,8 +11,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,17 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterStampedeTests {
 
-    private static RedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = RedisCluster.start(3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        cluster.close();
-    }
+    private static final RedisCluster cluster = RedisCluster.shared();
 
     @Test
     void concurrentMissesOnTwoInstancesLoadEachKeyOnce() throws Exception {

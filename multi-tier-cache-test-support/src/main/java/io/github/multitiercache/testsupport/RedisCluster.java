@@ -51,7 +51,11 @@ public final class RedisCluster implements AutoCloseable {
 
     private static final int[] CRC16_TABLE = crc16Table();
 
+    private static @Nullable RedisCluster shared;
+
     private final List<RedisServer> nodes;
+
+    private volatile boolean sharedInstance;
 
     private RedisCluster(List<RedisServer> nodes) {
         this.nodes = List.copyOf(nodes);
@@ -310,9 +314,33 @@ public final class RedisCluster implements AutoCloseable {
         return crc & (SLOTS - 1);
     }
 
-    /** Stops every node and deletes its directory. */
+    /**
+     * One cluster of three masters per JVM, for test classes that neither stop its nodes nor need
+     * it empty: each must use key prefixes of its own. Started on first use; its {@link #close()}
+     * does nothing, and its nodes are stopped when the JVM exits, like {@link RedisServer#shared()}.
+     *
+     * @return the running shared cluster
+     */
+    public static synchronized RedisCluster shared() {
+        RedisCluster cluster = shared;
+        if (cluster == null || cluster.nodes.stream().anyMatch(node -> !node.isRunning())) {
+            if (cluster != null) {
+                cluster.sharedInstance = false;
+                cluster.close();
+            }
+            cluster = start(3);
+            cluster.sharedInstance = true;
+            shared = cluster;
+        }
+        return cluster;
+    }
+
+    /** Stops every node and deletes its directory; does nothing for the {@link #shared()} cluster. */
     @Override
     public void close() {
+        if (sharedInstance) {
+            return;
+        }
         RuntimeException failure = null;
         for (RedisServer node : nodes) {
             try {

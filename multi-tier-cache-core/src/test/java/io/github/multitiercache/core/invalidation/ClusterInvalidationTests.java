@@ -8,8 +8,6 @@ import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TestRedis;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.testsupport.RedisCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,17 +19,7 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterInvalidationTests {
 
-    private static RedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = RedisCluster.start(3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        cluster.close();
-    }
+    private static final RedisCluster cluster = RedisCluster.shared();
 
     @Test
     void writesOnOneInstanceDropTheOtherInstancesL1CopiesOnACluster() {
