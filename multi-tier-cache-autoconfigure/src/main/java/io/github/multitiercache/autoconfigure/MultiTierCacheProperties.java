@@ -150,6 +150,10 @@ public class MultiTierCacheProperties {
         @NestedConfigurationProperty
         private final FailSafe failSafe = new FailSafe();
 
+        /** Hot keys: found per instance, kept in L1, replicated over a Redis Cluster's shards. */
+        @NestedConfigurationProperty
+        private final HotKeys hotKeys = new HotKeys();
+
         /** Fraction by which every TTL is spread uniformly, in [0, 1). Defaults to 0.1 (±10 %). */
         private @Nullable Double ttlJitter;
 
@@ -183,6 +187,10 @@ public class MultiTierCacheProperties {
 
         public FailSafe getFailSafe() {
             return failSafe;
+        }
+
+        public HotKeys getHotKeys() {
+            return hotKeys;
         }
 
         public @Nullable Double getTtlJitter() {
@@ -236,7 +244,9 @@ public class MultiTierCacheProperties {
                     cacheNullValues, nullTtl, bytes(compressionThreshold, path + ".compression-threshold"),
                     bytes(maxValueSize, path + ".max-value-size"), stampede.enabled, stampede.lease,
                     stampede.maxWait, stampede.onTimeout, refresh.mode, refresh.aheadFraction, refresh.xfetchBeta,
-                    failSafe.enabled, failSafe.maxStale, failSafe.softTimeout, failSafe.hardTimeout);
+                    failSafe.enabled, failSafe.maxStale, failSafe.softTimeout, failSafe.hardTimeout,
+                    hotKeys.enabled, hotKeys.window, hotKeys.minReadsPerSecond, hotKeys.maxHotKeys, hotKeys.sketchWidth,
+                    hotKeys.l1Ttl, hotKeys.replicas);
         }
 
         private static @Nullable Integer bytes(@Nullable DataSize size, String path) {
@@ -380,6 +390,87 @@ public class MultiTierCacheProperties {
 
         public void setHardTimeout(@Nullable Duration hardTimeout) {
             this.hardTimeout = hardTimeout;
+        }
+    }
+
+    /** Hot keys of one cache. */
+    public static class HotKeys {
+
+        /** Whether reads are counted to find hot keys, which are then kept in L1, replicated and announced to the other instances. Defaults to true. */
+        private @Nullable Boolean enabled;
+
+        /** Sliding window over which reads are counted. Defaults to 10s. */
+        private @Nullable Duration window;
+
+        /** Read rate, in one instance, above which a key is hot. Defaults to 500. */
+        private @Nullable Double minReadsPerSecond;
+
+        /** Most keys hot at once in one instance; the hottest win. Defaults to 32. */
+        private @Nullable Integer maxHotKeys;
+
+        /** Counters per row of the frequency sketch, a power of two from 64 to 65536; memory is 32 bytes per unit of width. Defaults to 4096. */
+        private @Nullable Integer sketchWidth;
+
+        /** How long a hot key is kept in L1, even when L1 is off or its TTL shorter (never beyond its life in Redis); 0 disables. Defaults to 5s. */
+        private @Nullable Duration l1Ttl;
+
+        /** Copies of a hot key kept in Redis on keys spread over the cluster's slots, read at random; 0 disables. Redis Cluster only. Defaults to 3. */
+        private @Nullable Integer replicas;
+
+        public @Nullable Boolean getEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(@Nullable Boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable Duration getWindow() {
+            return window;
+        }
+
+        public void setWindow(@Nullable Duration window) {
+            this.window = window;
+        }
+
+        public @Nullable Double getMinReadsPerSecond() {
+            return minReadsPerSecond;
+        }
+
+        public void setMinReadsPerSecond(@Nullable Double minReadsPerSecond) {
+            this.minReadsPerSecond = minReadsPerSecond;
+        }
+
+        public @Nullable Integer getMaxHotKeys() {
+            return maxHotKeys;
+        }
+
+        public void setMaxHotKeys(@Nullable Integer maxHotKeys) {
+            this.maxHotKeys = maxHotKeys;
+        }
+
+        public @Nullable Integer getSketchWidth() {
+            return sketchWidth;
+        }
+
+        public void setSketchWidth(@Nullable Integer sketchWidth) {
+            this.sketchWidth = sketchWidth;
+        }
+
+        public @Nullable Duration getL1Ttl() {
+            return l1Ttl;
+        }
+
+        public void setL1Ttl(@Nullable Duration l1Ttl) {
+            this.l1Ttl = l1Ttl;
+        }
+
+        public @Nullable Integer getReplicas() {
+            return replicas;
+        }
+
+        public void setReplicas(@Nullable Integer replicas) {
+            this.replicas = replicas;
         }
     }
 

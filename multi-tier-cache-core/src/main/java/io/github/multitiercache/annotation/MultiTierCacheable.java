@@ -131,6 +131,24 @@ public @interface MultiTierCacheable {
     /** @return the longest any caller waits for a value; empty leaves it unset */
     String failSafeHardTimeout() default "";
 
+    /** @return whether hot keys are found, kept in L1, replicated and announced */
+    Toggle hotKeysEnabled() default Toggle.DEFAULT;
+
+    /** @return the sliding window over which reads are counted, for example {@code "10s"}; empty leaves it unset */
+    String hotKeysWindow() default "";
+
+    /** @return the read rate in one instance above which a key is hot, positive; -1 leaves it unset */
+    double hotKeysMinReadsPerSecond() default -1;
+
+    /** @return the most keys hot at once; -1 leaves it unset */
+    int hotKeysMaxHotKeys() default -1;
+
+    /** @return how long a hot key is kept in L1, even when L1 is small or off; empty leaves it unset */
+    String hotKeysL1Ttl() default "";
+
+    /** @return how many replicas a hot key gets on a Redis Cluster (0 for none); -1 leaves it unset */
+    int hotKeysReplicas() default -1;
+
     /** A three-valued switch: on, off, or not set here. */
     enum Toggle {
         /** Not set by the annotation. */

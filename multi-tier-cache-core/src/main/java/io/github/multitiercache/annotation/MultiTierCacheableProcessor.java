@@ -84,7 +84,14 @@ public final class MultiTierCacheableProcessor implements BeanPostProcessor {
                     toggle(annotation.failSafeEnabled()),
                     duration(annotation.failSafeMaxStale()),
                     duration(annotation.failSafeSoftTimeout()),
-                    duration(annotation.failSafeHardTimeout()));
+                    duration(annotation.failSafeHardTimeout()),
+                    toggle(annotation.hotKeysEnabled()),
+                    duration(annotation.hotKeysWindow()),
+                    (annotation.hotKeysMinReadsPerSecond() >= 0) ? annotation.hotKeysMinReadsPerSecond() : null,
+                    (annotation.hotKeysMaxHotKeys() >= 0) ? annotation.hotKeysMaxHotKeys() : null,
+                    null,
+                    duration(annotation.hotKeysL1Ttl()),
+                    (annotation.hotKeysReplicas() >= 0) ? annotation.hotKeysReplicas() : null);
         }
         catch (IllegalArgumentException ex) {
             throw new IllegalStateException("Invalid @MultiTierCacheable on " + source + ": " + ex.getMessage(), ex);

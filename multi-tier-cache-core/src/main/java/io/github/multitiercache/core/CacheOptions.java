@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import io.github.multitiercache.core.hotkey.HotKeySettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.jspecify.annotations.Nullable;
@@ -37,6 +38,13 @@ import org.jspecify.annotations.Nullable;
  * @param failSafeMaxStale see {@link io.github.multitiercache.core.stampede.FailSafeSettings#maxStale()}
  * @param failSafeSoftTimeout see {@link io.github.multitiercache.core.stampede.FailSafeSettings#softTimeout()}
  * @param failSafeHardTimeout see {@link io.github.multitiercache.core.stampede.FailSafeSettings#hardTimeout()}
+ * @param hotKeysEnabled see {@link HotKeySettings#enabled()}
+ * @param hotKeysWindow see {@link HotKeySettings#window()}
+ * @param hotKeysMinReadsPerSecond see {@link HotKeySettings#minReadsPerSecond()}
+ * @param hotKeysMaxHotKeys see {@link HotKeySettings#maxHotKeys()}
+ * @param hotKeysSketchWidth see {@link HotKeySettings#sketchWidth()}
+ * @param hotKeysL1Ttl see {@link HotKeySettings#l1Ttl()}
+ * @param hotKeysReplicas see {@link HotKeySettings#replicas()}
  */
 public record CacheOptions(
         @Nullable Boolean l1Enabled,
@@ -59,12 +67,19 @@ public record CacheOptions(
         @Nullable Boolean failSafeEnabled,
         @Nullable Duration failSafeMaxStale,
         @Nullable Duration failSafeSoftTimeout,
-        @Nullable Duration failSafeHardTimeout) {
+        @Nullable Duration failSafeHardTimeout,
+        @Nullable Boolean hotKeysEnabled,
+        @Nullable Duration hotKeysWindow,
+        @Nullable Double hotKeysMinReadsPerSecond,
+        @Nullable Integer hotKeysMaxHotKeys,
+        @Nullable Integer hotKeysSketchWidth,
+        @Nullable Duration hotKeysL1Ttl,
+        @Nullable Integer hotKeysReplicas) {
 
     private static final CacheOptions NONE = new CacheOptions(null, null, null, null, null, null, null, null, null, null);
 
     /**
-     * Options of the tiers only, leaving stampede, refresh-ahead and fail-safe unset.
+     * Options of the tiers only, leaving stampede, refresh-ahead, fail-safe and hot keys unset.
      * @param l1Enabled see {@link CacheSettings#l1Enabled()}
      * @param l1MaximumSize see {@link CacheSettings#l1MaximumSize()}
      * @param l1Ttl see {@link CacheSettings#l1Ttl()}
@@ -81,7 +96,8 @@ public record CacheOptions(
             @Nullable Boolean cacheNullValues, @Nullable Duration nullTtl, @Nullable Integer compressionThreshold,
             @Nullable Integer maxValueSize) {
         this(l1Enabled, l1MaximumSize, l1Ttl, l2Enabled, l2Ttl, ttlJitter, cacheNullValues, nullTtl,
-                compressionThreshold, maxValueSize, null, null, null, null, null, null, null, null, null, null, null);
+                compressionThreshold, maxValueSize, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null);
     }
 
     /**
@@ -128,6 +144,13 @@ public record CacheOptions(
         conflict(conflicts, "fail-safe.max-stale", failSafeMaxStale, other.failSafeMaxStale);
         conflict(conflicts, "fail-safe.soft-timeout", failSafeSoftTimeout, other.failSafeSoftTimeout);
         conflict(conflicts, "fail-safe.hard-timeout", failSafeHardTimeout, other.failSafeHardTimeout);
+        conflict(conflicts, "hot-keys.enabled", hotKeysEnabled, other.hotKeysEnabled);
+        conflict(conflicts, "hot-keys.window", hotKeysWindow, other.hotKeysWindow);
+        conflict(conflicts, "hot-keys.min-reads-per-second", hotKeysMinReadsPerSecond, other.hotKeysMinReadsPerSecond);
+        conflict(conflicts, "hot-keys.max-hot-keys", hotKeysMaxHotKeys, other.hotKeysMaxHotKeys);
+        conflict(conflicts, "hot-keys.sketch-width", hotKeysSketchWidth, other.hotKeysSketchWidth);
+        conflict(conflicts, "hot-keys.l1-ttl", hotKeysL1Ttl, other.hotKeysL1Ttl);
+        conflict(conflicts, "hot-keys.replicas", hotKeysReplicas, other.hotKeysReplicas);
         return conflicts;
     }
 
@@ -148,7 +171,11 @@ public record CacheOptions(
                 first(refreshAheadFraction, other.refreshAheadFraction),
                 first(refreshXfetchBeta, other.refreshXfetchBeta), first(failSafeEnabled, other.failSafeEnabled),
                 first(failSafeMaxStale, other.failSafeMaxStale), first(failSafeSoftTimeout, other.failSafeSoftTimeout),
-                first(failSafeHardTimeout, other.failSafeHardTimeout));
+                first(failSafeHardTimeout, other.failSafeHardTimeout), first(hotKeysEnabled, other.hotKeysEnabled),
+                first(hotKeysWindow, other.hotKeysWindow),
+                first(hotKeysMinReadsPerSecond, other.hotKeysMinReadsPerSecond),
+                first(hotKeysMaxHotKeys, other.hotKeysMaxHotKeys), first(hotKeysSketchWidth, other.hotKeysSketchWidth),
+                first(hotKeysL1Ttl, other.hotKeysL1Ttl), first(hotKeysReplicas, other.hotKeysReplicas));
     }
 
     private static <T> @Nullable T first(@Nullable T a, @Nullable T b) {

@@ -3,6 +3,7 @@ package io.github.multitiercache.core;
 import java.time.Duration;
 import java.util.Objects;
 
+import io.github.multitiercache.core.hotkey.HotKeySettings;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
@@ -37,6 +38,7 @@ import org.jspecify.annotations.Nullable;
  * @param stampede how concurrent misses of a key across instances share one load
  * @param refresh when values are refreshed in the background before they expire
  * @param failSafe whether expired values are served when the loader fails or is slow
+ * @param hotKeys how hot keys are found, kept in L1 and replicated in Redis
  */
 public record CacheSettings(
         boolean l1Enabled,
@@ -51,14 +53,16 @@ public record CacheSettings(
         int maxValueSize,
         StampedeSettings stampede,
         RefreshSettings refresh,
-        FailSafeSettings failSafe) {
+        FailSafeSettings failSafe,
+        HotKeySettings hotKeys) {
 
     /** The smallest non-zero {@link #maxValueSize()}: an entry's header alone takes a few dozen bytes. */
     public static final int MIN_MAX_VALUE_SIZE = 64;
 
     private static final CacheSettings DEFAULTS = new CacheSettings(true, 10_000, Duration.ofMinutes(1),
             true, Duration.ofMinutes(10), 0.1, true, Duration.ofSeconds(30), 16 * 1024, 8 * 1024 * 1024,
-            StampedeSettings.defaults(), RefreshSettings.defaults(), FailSafeSettings.defaults());
+            StampedeSettings.defaults(), RefreshSettings.defaults(), FailSafeSettings.defaults(),
+            HotKeySettings.defaults());
 
     /**
      * Validates every component.
@@ -71,6 +75,7 @@ public record CacheSettings(
         Objects.requireNonNull(stampede, "stampede");
         Objects.requireNonNull(refresh, "refresh");
         Objects.requireNonNull(failSafe, "failSafe");
+        Objects.requireNonNull(hotKeys, "hotKeys");
         require(l1MaximumSize > 0, "l1.maximum-size must be positive but was " + l1MaximumSize);
         requirePositive(l1Ttl, "l1.ttl");
         requirePositive(l2Ttl, "l2.ttl");
@@ -85,7 +90,8 @@ public record CacheSettings(
     /**
      * The built-in defaults: L1 on (10,000 entries, 1 minute), L2 on (10 minutes), ±10 % jitter,
      * nulls cached for 30 seconds, compression above 16 KiB, values up to 8 MiB, stampede
-     * protection on ({@link StampedeSettings#defaults()}), no refresh-ahead, fail-safe off.
+     * protection on ({@link StampedeSettings#defaults()}), no refresh-ahead, fail-safe off, hot keys
+     * found, pinned and replicated ({@link HotKeySettings#defaults()}).
      * @return the defaults
      */
     public static CacheSettings defaults() {
@@ -127,6 +133,7 @@ public record CacheSettings(
         private StampedeSettings stampede;
         private RefreshSettings refresh;
         private FailSafeSettings failSafe;
+        private HotKeySettings hotKeys;
 
         private Builder(CacheSettings from) {
             this.l1Enabled = from.l1Enabled;
@@ -142,6 +149,7 @@ public record CacheSettings(
             this.stampede = from.stampede;
             this.refresh = from.refresh;
             this.failSafe = from.failSafe;
+            this.hotKeys = from.hotKeys;
         }
 
         /** @param enabled see {@link CacheSettings#l1Enabled()} @return this builder */
@@ -222,6 +230,12 @@ public record CacheSettings(
             return this;
         }
 
+        /** @param hotKeys see {@link CacheSettings#hotKeys()} @return this builder */
+        public Builder hotKeys(HotKeySettings hotKeys) {
+            this.hotKeys = Objects.requireNonNull(hotKeys, "hotKeys");
+            return this;
+        }
+
         /**
          * Applies every option that {@code options} sets, leaving the others as they are.
          * @param options the options to apply
@@ -252,6 +266,14 @@ public record CacheSettings(
                     or(options.failSafeMaxStale(), failSafe.maxStale()),
                     or(options.failSafeSoftTimeout(), failSafe.softTimeout()),
                     or(options.failSafeHardTimeout(), failSafe.hardTimeout()));
+            hotKeys = new HotKeySettings(
+                    or(options.hotKeysEnabled(), hotKeys.enabled()),
+                    or(options.hotKeysWindow(), hotKeys.window()),
+                    or(options.hotKeysMinReadsPerSecond(), hotKeys.minReadsPerSecond()),
+                    or(options.hotKeysMaxHotKeys(), hotKeys.maxHotKeys()),
+                    or(options.hotKeysSketchWidth(), hotKeys.sketchWidth()),
+                    or(options.hotKeysL1Ttl(), hotKeys.l1Ttl()),
+                    or(options.hotKeysReplicas(), hotKeys.replicas()));
             return this;
         }
 
@@ -262,7 +284,7 @@ public record CacheSettings(
          */
         public CacheSettings build() {
             return new CacheSettings(l1Enabled, l1MaximumSize, l1Ttl, l2Enabled, l2Ttl, ttlJitter,
-                    cacheNullValues, nullTtl, compressionThreshold, maxValueSize, stampede, refresh, failSafe);
+                    cacheNullValues, nullTtl, compressionThreshold, maxValueSize, stampede, refresh, failSafe, hotKeys);
         }
 
         private static <T> T or(@Nullable T value, T fallback) {

@@ -1,5 +1,7 @@
 package io.github.multitiercache.core;
 
+import java.util.List;
+
 /**
  * Tells the other instances that their L1 copy of a key, or of a whole cache, is out of date.
  * Called after a write has reached Redis; implementations must not block the caller for long and
@@ -38,4 +40,14 @@ public interface InvalidationPublisher {
      * @param cacheName the cache
      */
     void cacheCleared(String cacheName);
+
+    /**
+     * Tells the other instances which keys of a cache are hot here, so that they read those keys'
+     * replicas too. Sent again while the keys stay hot; a receiver forgets a key after the lease.
+     * @param cacheName the cache
+     * @param keyTexts the hot keys' text forms
+     * @param leaseMillis how long the receivers hold the keys hot unless told again
+     */
+    default void hotKeys(String cacheName, List<String> keyTexts, long leaseMillis) {
+    }
 }

@@ -1,6 +1,8 @@
 package io.github.multitiercache.core;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -16,6 +18,9 @@ import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
 import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.hotkey.HotKeySettings;
+import io.github.multitiercache.core.hotkey.HotKeyStatistics;
+import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.l1.L1Tier;
 import io.github.multitiercache.core.redis.CircuitBreaker;
@@ -55,6 +60,12 @@ import org.springframework.data.redis.serializer.SerializationException;
  * This applies to {@link #get(Object, Callable)}; the asynchronous loads of
  * {@link #retrieve(Object, Supplier)} use the in-JVM single flight only.
  *
+ * <p><b>Hot keys.</b> With {@code hot-keys.enabled}, every read is counted (see {@link HotKeys}).
+ * A hot key is kept in L1 for {@code hot-keys.l1-ttl}, also when L1 is off (a small L1 then holds
+ * hot keys only); on a Redis Cluster its value is also kept in replicas spread over the slots, which
+ * its reads pick at random, and its writes and evicts cover. The other instances are told which keys
+ * are hot.
+ *
  * <p><b>Write.</b> {@code put} writes Redis then L1, {@code evict} deletes from both, {@code clear}
  * removes the cache's keys from Redis with SCAN and UNLINK; each then tells the other instances
  * through the {@link InvalidationPublisher}.
@@ -74,12 +85,16 @@ public final class TieredCache {
     private final String name;
     private final CacheSettings settings;
     private final TieredCacheContext context;
+    // The cache's L1; when L1 is off but hot keys are pinned, a small L1 for hot keys only.
     private final @Nullable L1Tier l1;
+    private final @Nullable HotKeys hotKeys;
+    private final boolean pinsHotKeys;
     private final @Nullable RedisTier l2;
     private final EntryCodec codec;
     private final byte[] keyPrefix;
     private final byte[] clearPattern;
     private final byte[] clearLocksPattern;
+    private final byte @Nullable [] clearReplicasPattern;
     private final @Nullable LoadCoordinator coordinator;
     private final StampedeStatistics stampedeStatistics = new StampedeStatistics();
     private final Set<Object> refreshing = ConcurrentHashMap.newKeySet();
@@ -109,8 +124,17 @@ public final class TieredCache {
         if (settings.l2Enabled() && context.redis() == null) {
             throw new IllegalArgumentException("Cache '" + name + "' has l2-enabled=true but no Redis is configured");
         }
-        this.l1 = settings.l1Enabled() ? new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor()) : null;
         this.l2 = settings.l2Enabled() ? context.redis() : null;
+        HotKeySettings hot = settings.hotKeys();
+        // Pinning matters where L1 would not keep the key as long, or at all; without Redis the
+        // loader is the only other source, and the cache's own L1 already keeps what it can.
+        this.pinsHotKeys = hot.pins() && l2 != null;
+        if (settings.l1Enabled()) {
+            this.l1 = new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor());
+        }
+        else {
+            this.l1 = pinsHotKeys ? new L1Tier(4L * hot.maxHotKeys(), context.ticker(), context.executor()) : null;
+        }
         this.codec = new EntryCodec(context.serializer(), settings.compressionThreshold(), settings.maxValueSize());
         String segment = keySegment(name);
         String prefix = context.keyPrefix().isEmpty() ? segment + ":" : context.keyPrefix() + ":" + segment + ":";
@@ -118,6 +142,11 @@ public final class TieredCache {
         this.clearPattern = (escapeGlob(prefix) + "*").getBytes(StandardCharsets.UTF_8);
         // Lock keys of values without a hash tag: {prefix:cache:key}:lock (see LockKeys).
         this.clearLocksPattern = ("{" + escapeGlob(prefix) + "*").getBytes(StandardCharsets.UTF_8);
+        // Replicas of hot keys: <prefix>:<cache>%hot{<tag>}:<key> (the cache segment never holds a bare '%').
+        String replicaNamespace = prefix.substring(0, prefix.length() - 1) + "%hot";
+        this.hotKeys = hot.enabled() ? new HotKeys(name, hot, context, l2, replicaNamespace) : null;
+        this.clearReplicasPattern = (hotKeys != null && hotKeys.replicates())
+                ? (escapeGlob(replicaNamespace) + "{*").getBytes(StandardCharsets.UTF_8) : null;
         boolean coordinated = settings.stampede().enabled() || settings.refresh().mode() != RefreshSettings.Mode.NONE;
         this.coordinator = (l2 != null && coordinated)
                 ? new LoadCoordinator(l2, loadedChannel(context.keyPrefix()), stampedeStatistics) : null;
@@ -154,9 +183,54 @@ public final class TieredCache {
         return stampedeStatistics;
     }
 
-    /** @return the L1 tier, or {@code null} when L1 is disabled */
+    /**
+     * The L1 tier: with L1 disabled but hot keys pinned, a small L1 that holds hot keys only.
+     * @return the L1 tier, or {@code null} when this cache keeps nothing in L1
+     */
     public @Nullable L1Tier l1() {
         return l1;
+    }
+
+    /**
+     * The keys hot in this instance, found here or announced by other instances, hottest first.
+     * @return a snapshot, empty when hot-key handling is off
+     */
+    public List<HotKeyStatus> hotKeys() {
+        return (hotKeys != null) ? hotKeys.snapshot() : List.of();
+    }
+
+    /**
+     * The running counts of hot-key handling.
+     * @return the counts, or {@code null} when hot-key handling is off
+     */
+    public @Nullable HotKeyStatistics hotKeyStatistics() {
+        return (hotKeys != null) ? hotKeys.statistics() : null;
+    }
+
+    /**
+     * The number of replicas each hot key of this cache has in Redis.
+     * @return 0 when hot keys are not replicated (standalone Redis, {@code hot-keys.replicas = 0})
+     */
+    public int hotKeyReplicas() {
+        return (hotKeys != null) ? hotKeys.replicaCount() : 0;
+    }
+
+    /**
+     * The Redis keys of a key's replicas, whether or not the key is hot.
+     * @param key the cache key
+     * @return the replica keys, empty when hot keys are not replicated
+     * @throws IllegalArgumentException when the key has no stable text form
+     */
+    public List<String> replicaKeysOf(Object key) {
+        if (hotKeys == null) {
+            return List.of();
+        }
+        String text = context.keyConverter().convert(key);
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < hotKeys.replicaCount(); i++) {
+            keys.add(new String(hotKeys.replicaKey(i, text), StandardCharsets.UTF_8));
+        }
+        return keys;
     }
 
     // ---- reads -------------------------------------------------------------------------------
@@ -172,6 +246,7 @@ public final class TieredCache {
             bypass("a null key");
             return null;
         }
+        recordRead(key);
         ValueWrapper local = lookupL1(key);
         if (local != null) {
             return local;
@@ -202,6 +277,7 @@ public final class TieredCache {
             bypass("a null key");
             return callLoader(null, loader);
         }
+        recordRead(key);
         ValueWrapper local = lookupL1(key);
         if (local != null) {
             return (T) local.get();
@@ -213,8 +289,7 @@ public final class TieredCache {
         StoredEntry stale = null;
         if (l2 != null) {
             long ticket = fillTicket();
-            byte[] bytes = l2.get(redisKey(text));
-            StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
+            StoredEntry entry = readEntry(text, ticket);
             ValueWrapper shared = served(key, text, entry, ticket);
             if (shared != null) {
                 refreshIfDue(key, text, Objects.requireNonNull(entry), loader);
@@ -244,6 +319,7 @@ public final class TieredCache {
      *         of the cached value wrapper, completing with {@code null} on a late-found miss
      */
     public @Nullable CompletableFuture<@Nullable ValueWrapper> retrieve(Object key) {
+        recordRead(key);
         ValueWrapper local = lookupL1(key);
         if (local != null) {
             return CompletableFuture.completedFuture(local);
@@ -257,7 +333,7 @@ public final class TieredCache {
             return null;
         }
         long ticket = fillTicket();
-        return l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes, ticket));
+        return readEntryAsync(text, ticket).thenApply(entry -> served(key, text, entry, ticket));
     }
 
     /**
@@ -270,6 +346,7 @@ public final class TieredCache {
      */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> loader) {
+        recordRead(key);
         ValueWrapper local = lookupL1(key);
         if (local != null) {
             return CompletableFuture.completedFuture((T) local.get());
@@ -280,7 +357,7 @@ public final class TieredCache {
         }
         long ticket = fillTicket();
         CompletableFuture<@Nullable ValueWrapper> shared = (l2 != null)
-                ? l2.getAsync(redisKey(text)).thenApply(bytes -> fromRedis(key, text, bytes, ticket))
+                ? readEntryAsync(text, ticket).thenApply(entry -> served(key, text, entry, ticket))
                 : CompletableFuture.completedFuture(missWithoutL2());
         return shared.thenCompose(hit -> (hit != null)
                 ? CompletableFuture.completedFuture((T) hit.get())
@@ -345,6 +422,9 @@ public final class TieredCache {
         RedisTier.SetIfAbsentResult result = (lockKey != null)
                 ? Objects.requireNonNull(coordinator).putIfAbsent(valueKey, lockKey, bytes, physicalTtl(ttl))
                 : l2.setIfAbsent(valueKey, bytes, physicalTtl(ttl));
+        if (result.stored() && hotKeys != null) {
+            hotKeys.written(text, bytes, physicalTtl(ttl));
+        }
         if (result.stored() || result.failed()) {
             generation.incrementAndGet();
             storeL1(key, text, value, ttl, fillTicket());
@@ -382,6 +462,9 @@ public final class TieredCache {
             // Locks first, so that no load under way can write its value after the values are gone.
             long locks = (coordinator != null) ? l2.deleteMatching(clearLocksPattern) : 0;
             long removed = (locks < 0) ? -1 : l2.deleteMatching(clearPattern);
+            if (removed >= 0 && clearReplicasPattern != null && l2.deleteMatching(clearReplicasPattern) < 0) {
+                removed = -1;
+            }
             if (removed < 0) {
                 pendingClear = true;
             }
@@ -404,7 +487,23 @@ public final class TieredCache {
      */
     public boolean invalidateLocal(String keyText) {
         generation.incrementAndGet();
+        if (hotKeys != null) {
+            // Its writer may not have known the key was hot here, and left the replicas as they were.
+            hotKeys.deletedAsync(keyText);
+        }
         return l1 != null && l1.invalidateByText(keyText);
+    }
+
+    /**
+     * Takes the hot keys another instance announced for this cache: they are read from their
+     * replicas here too, until the lease runs out unless announced again.
+     * @param keyTexts the keys' text forms
+     * @param leaseMillis how long they stay hot here
+     */
+    public void hotKeysAnnounced(Collection<String> keyTexts, long leaseMillis) {
+        if (hotKeys != null) {
+            hotKeys.announced(keyTexts, leaseMillis);
+        }
     }
 
     /** Drops this instance's whole L1 only. */
@@ -425,10 +524,14 @@ public final class TieredCache {
         if (l2 == null) {
             return;
         }
+        if (hotKeys != null) {
+            hotKeys.distrust();
+        }
         if (pendingClear) {
             pendingClear = false;
             pendingDeletes.clear();
-            if (l2.deleteMatching(clearPattern) < 0) {
+            if (l2.deleteMatching(clearPattern) < 0
+                    || (clearReplicasPattern != null && l2.deleteMatching(clearReplicasPattern) < 0)) {
                 pendingClear = true;
             }
             else {
@@ -466,13 +569,114 @@ public final class TieredCache {
             statistics.l1Hits.increment();
             return entry;
         }
-        statistics.l1Misses.increment();
+        if (settings.l1Enabled()) {
+            statistics.l1Misses.increment();
+        }
         return null;
     }
 
-    private @Nullable ValueWrapper lookupL2(Object key, String text, long ticket) {
+    private void recordRead(Object key) {
+        HotKeys hot = hotKeys;
+        if (hot != null && hot.record(key)) {
+            try {
+                context.executor().execute(this::reviewHotKeys);
+            }
+            catch (RejectedExecutionException ex) {
+                hot.reviewFailed();
+            }
+        }
+    }
+
+    /**
+     * Reviews the hot keys (in the background, about once per review interval while reads come
+     * in): copies the replicas of keys newly hot, and tells the other instances.
+     */
+    private void reviewHotKeys() {
+        HotKeys hot = Objects.requireNonNull(hotKeys);
+        HotKeys.Review review;
+        try {
+            review = hot.review();
+            for (String text : review.toCopy()) {
+                copyToReplicas(hot, text);
+            }
+        }
+        catch (RuntimeException ex) {
+            hot.reviewFailed();
+            warnings.warn("Cache '" + name + "': reviewing hot keys failed: " + ex);
+            return;
+        }
+        hot.reviewed(review);
+        if (!review.hotHere().isEmpty()) {
+            context.publisher().hotKeys(name, review.hotHere(), hot.announcementLeaseMillis());
+        }
+    }
+
+    private void copyToReplicas(HotKeys hot, String text) {
         RedisTier redis = Objects.requireNonNull(l2);
-        return fromRedis(key, text, redis.get(redisKey(text)), ticket);
+        long ticket = fillTicket();
+        byte[] bytes = redis.get(redisKey(text));
+        StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
+        hot.copied(text, (entry != null) ? bytes : null, (entry != null) ? physicalRemaining(entry) : 0,
+                this::fillTicket, ticket);
+    }
+
+    /** The time an entry read from Redis has left there, fail-safe's stale period included. */
+    private long physicalRemaining(StoredEntry entry) {
+        if (entry.expiresAtEpochMillis() == Long.MAX_VALUE) {
+            return physicalTtl(settings.l2Ttl().toMillis());
+        }
+        return physicalTtl(entry.expiresAtEpochMillis() - context.clock().millis());
+    }
+
+    private @Nullable ValueWrapper lookupL2(Object key, String text, long ticket) {
+        return served(key, text, readEntry(text, ticket), ticket);
+    }
+
+    /**
+     * Reads a key's entry from Redis; a hot key from one of its replicas, chosen at random, and
+     * from the key itself when that replica misses (copying it there).
+     */
+    private @Nullable StoredEntry readEntry(String text, long ticket) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        byte[] replica = (hotKeys != null) ? hotKeys.replicaToRead(text) : null;
+        if (replica != null) {
+            byte[] copy = redis.get(replica);
+            StoredEntry entry = (copy != null) ? decode(text, copy) : null;
+            if (entry != null) {
+                Objects.requireNonNull(hotKeys).onReplicaHit();
+                return entry;
+            }
+        }
+        byte[] bytes = redis.get(redisKey(text));
+        StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
+        if (replica != null && entry != null) {
+            Objects.requireNonNull(hotKeys).refill(replica, Objects.requireNonNull(bytes), physicalRemaining(entry),
+                    this::fillTicket, ticket);
+        }
+        return entry;
+    }
+
+    private CompletableFuture<@Nullable StoredEntry> readEntryAsync(String text, long ticket) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        byte[] replica = (hotKeys != null) ? hotKeys.replicaToRead(text) : null;
+        if (replica == null) {
+            return redis.getAsync(redisKey(text)).thenApply(bytes -> (bytes != null) ? decode(text, bytes) : null);
+        }
+        return redis.getAsync(replica).thenCompose(copy -> {
+            StoredEntry fromReplica = (copy != null) ? decode(text, copy) : null;
+            if (fromReplica != null) {
+                Objects.requireNonNull(hotKeys).onReplicaHit();
+                return CompletableFuture.completedFuture(fromReplica);
+            }
+            return redis.getAsync(redisKey(text)).thenApply(bytes -> {
+                StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
+                if (entry != null) {
+                    Objects.requireNonNull(hotKeys).refill(replica, Objects.requireNonNull(bytes),
+                            physicalRemaining(entry), this::fillTicket, ticket);
+                }
+                return entry;
+            });
+        });
     }
 
     /**
@@ -506,7 +710,7 @@ public final class TieredCache {
         statistics.l2Hits.increment();
         long remaining = entry.remainingMillis(now);
         if (remaining > 0) {
-            L1Entry filled = fillL1(key, text, entry.value(), Math.min(l1TtlMillis(entry.isNull()), remaining), ticket);
+            L1Entry filled = fillL1(key, text, entry.value(), remaining, ticket);
             if (filled != null) {
                 return filled;
             }
@@ -562,7 +766,7 @@ public final class TieredCache {
                             return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
                         }
                         long remaining = entry.remainingMillis(context.clock().millis());
-                        fillL1(key, text, entry.value(), Math.min(l1TtlMillis(entry.isNull()), remaining), ticket);
+                        fillL1(key, text, entry.value(), remaining, ticket);
                         @SuppressWarnings("unchecked")
                         T value = (T) entry.value();
                         return value;
@@ -746,7 +950,9 @@ public final class TieredCache {
         logger.warn("Cache '" + name + "': serving the value of key '" + text + "' that expired "
                 + Math.max(0, age) + "ms ago, because " + reason);
         // Briefly, so that the loader is tried again soon without every call paying for it.
-        fillL1(key, text, stale.value(), Math.min(STALE_L1_TTL_MILLIS, l1TtlMillis(stale.isNull())), ticket);
+        if (settings.l1Enabled()) {
+            putL1(key, text, stale.value(), Math.min(STALE_L1_TTL_MILLIS, l1TtlMillis(stale.isNull())), ticket);
+        }
         return (T) stale.value();
     }
 
@@ -845,6 +1051,9 @@ public final class TieredCache {
                     return;
                 }
                 if (coordinator.store(valueKey, lockKey, token, bytes, physicalTtl(ttl))) {
+                    if (hotKeys != null) {
+                        hotKeys.written(text, bytes, physicalTtl(ttl));
+                    }
                     storeL1(key, text, value, ttl, ticket);
                 }
                 else {
@@ -875,6 +1084,9 @@ public final class TieredCache {
                 byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
                 RedisTier.SetIfAbsentResult result = (bytes != null)
                         ? redis.setIfAbsent(redisKey(text), bytes, physicalTtl(ttl)) : null;
+                if (result != null && result.stored() && hotKeys != null) {
+                    hotKeys.written(text, Objects.requireNonNull(bytes), physicalTtl(ttl));
+                }
                 if (result == null || result.stored() || result.failed()) {
                     storeL1(key, text, value, ttl, ticket);
                 }
@@ -955,25 +1167,43 @@ public final class TieredCache {
             long now = context.clock().millis();
             byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
             if (bytes != null) {
-                l2.setAsync(redisKey(text), bytes, physicalTtl(ttl));
+                long physical = physicalTtl(ttl);
+                HotKeys hot = hotKeys;
+                l2.setAsync(redisKey(text), bytes, physical).thenAccept(written -> {
+                    if (written && hot != null) {
+                        hot.writtenAsync(text, bytes, physical);
+                    }
+                });
             }
         }
         storeL1(key, text, value, ttl, ticket);
     }
 
     private void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis, long ticket) {
-        long ttl = l1TtlMillis(value == null);
-        if (l2 != null) {
-            ttl = Math.min(ttl, l2TtlMillis);
+        fillL1(key, text, value, (l2 != null) ? l2TtlMillis : Long.MAX_VALUE, ticket);
+    }
+
+    /**
+     * Puts a value read from Redis or loaded into L1 for its L1 TTL, or for {@code hot-keys.l1-ttl}
+     * when the key is hot and that is longer (also when L1 is off), never beyond {@code limitMillis}.
+     */
+    private @Nullable L1Entry fillL1(Object key, String text, @Nullable Object value, long limitMillis, long ticket) {
+        boolean pinned = pinsHotKeys && Objects.requireNonNull(hotKeys).isHot(text);
+        if (!settings.l1Enabled() && !pinned) {
+            return null;
         }
-        fillL1(key, text, value, ttl, ticket);
+        long ttl = l1TtlMillis(value == null);
+        if (pinned) {
+            ttl = Math.max(ttl, pinTtlMillis(value == null));
+        }
+        return putL1(key, text, value, Math.min(ttl, limitMillis), ticket);
     }
 
     /**
      * Puts a value into L1 unless an invalidation happened since {@code ticket} was taken. The
      * check is repeated after the put, so an invalidation that lands in between still removes it.
      */
-    private @Nullable L1Entry fillL1(Object key, String text, @Nullable Object value, long ttlMillis, long ticket) {
+    private @Nullable L1Entry putL1(Object key, String text, @Nullable Object value, long ttlMillis, long ticket) {
         if (l1 == null) {
             return null;
         }
@@ -1012,8 +1242,12 @@ public final class TieredCache {
         RedisTier redis = Objects.requireNonNull(l2);
         byte[] valueKey = redisKey(text);
         byte[] lockKey = (byApplication && coordinator != null) ? coordinator.lockKey(valueKey) : null;
-        return (lockKey != null) ? Objects.requireNonNull(coordinator).put(valueKey, lockKey, bytes, ttlMillis)
+        boolean written = (lockKey != null) ? Objects.requireNonNull(coordinator).put(valueKey, lockKey, bytes, ttlMillis)
                 : redis.set(valueKey, bytes, ttlMillis);
+        if (written && hotKeys != null) {
+            hotKeys.written(text, bytes, ttlMillis);
+        }
+        return written;
     }
 
     /** Deletes a key from Redis, with its lock, so that a load under way cannot write it back. */
@@ -1022,6 +1256,9 @@ public final class TieredCache {
         byte[] lockKey = (coordinator != null) ? coordinator.lockKey(valueKey) : null;
         long removed = (lockKey != null) ? Objects.requireNonNull(coordinator).evict(valueKey, lockKey)
                 : Objects.requireNonNull(l2).delete(valueKey);
+        if (hotKeys != null) {
+            hotKeys.deleted(text);
+        }
         if (removed < 0) {
             if (pendingDeletes.size() < MAX_PENDING_DELETES) {
                 pendingDeletes.add(text);
@@ -1037,6 +1274,12 @@ public final class TieredCache {
         long ttl = nullValue ? Math.min(settings.nullTtl().toMillis(), settings.l1Ttl().toMillis())
                 : settings.l1Ttl().toMillis();
         return context.jitter().apply(ttl, settings.ttlJitter());
+    }
+
+    private long pinTtlMillis(boolean nullValue) {
+        long ttl = settings.hotKeys().l1Ttl().toMillis();
+        return context.jitter().apply(nullValue ? Math.min(ttl, settings.nullTtl().toMillis()) : ttl,
+                settings.ttlJitter());
     }
 
     private long l2TtlMillis(boolean nullValue) {

@@ -72,7 +72,7 @@ class MultiTierCacheableLoadOptionsTests {
 
         static CacheOptions lease(Duration lease) {
             return new CacheOptions(null, null, null, null, null, null, null, null, null, null, null, lease, null,
-                    null, null, null, null, null, null, null, null);
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 }

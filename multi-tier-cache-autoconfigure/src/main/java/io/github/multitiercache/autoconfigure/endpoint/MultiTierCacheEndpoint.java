@@ -13,6 +13,8 @@ import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.core.CacheStatistics;
 import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCache;
+import io.github.multitiercache.core.hotkey.HotKeyStatistics;
+import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.invalidation.InvalidationBus;
 import io.github.multitiercache.core.invalidation.InvalidationStatistics;
 import io.github.multitiercache.core.l1.L1Tier;
@@ -36,7 +38,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * <ul>
  * <li>{@code GET /actuator/multitiercache}: every multi-tier cache with its effective settings and
  * statistics per tier, the Redis tier and the invalidation channel;</li>
- * <li>{@code GET /actuator/multitiercache/{cache}}: one cache;</li>
+ * <li>{@code GET /actuator/multitiercache/{cache}}: one cache, with its hot keys and their estimated
+ * read rates;</li>
  * <li>{@code GET /actuator/multitiercache/{cache}/{key}}: which tiers hold a key and its remaining
  * time to live in each;</li>
  * <li>{@code DELETE /actuator/multitiercache/{cache}/{key}}: evicts a key from both tiers and from
@@ -138,7 +141,8 @@ public class MultiTierCacheEndpoint {
         if (Boolean.TRUE.equals(l2.present())) {
             heldIn.add("l2");
         }
-        return new KeyDescriptor(engine.name(), target.managerName(), keyText, redisKey, heldIn, l1, l2);
+        boolean hot = engine.hotKeys().stream().anyMatch(status -> status.key().equals(keyText));
+        return new KeyDescriptor(engine.name(), target.managerName(), keyText, redisKey, heldIn, l1, l2, hot);
     }
 
     /**
@@ -222,7 +226,16 @@ public class MultiTierCacheEndpoint {
         return new CacheDescriptor(cache.name(), managerName, cache.settings(), statistics.hits(),
                 statistics.misses(), ratio(statistics.hits(), statistics.misses()), l1Descriptor, l2Descriptor,
                 loadsDescriptor, statistics.puts(), statistics.evictions(), statistics.clears(),
-                statistics.codecErrors(), statistics.bypasses());
+                statistics.codecErrors(), statistics.bypasses(), describeHotKeys(cache));
+    }
+
+    private static HotKeysDescriptor describeHotKeys(TieredCache cache) {
+        HotKeyStatistics statistics = cache.hotKeyStatistics();
+        if (statistics == null) {
+            return new HotKeysDescriptor(false, 0, 0, 0, 0, 0, List.of());
+        }
+        return new HotKeysDescriptor(true, cache.hotKeyReplicas(), statistics.promotions(), statistics.cooldowns(),
+                statistics.replicaHits(), statistics.replicaMisses(), cache.hotKeys());
     }
 
     private @Nullable RedisDescriptor describeRedis() {
@@ -326,10 +339,27 @@ public class MultiTierCacheEndpoint {
      * @param clears clears of the whole cache
      * @param codecErrors values that could not be written to or read from Redis
      * @param bypasses calls that bypassed the cache (null key, or a key without a stable text form)
+     * @param hotKeys the cache's hot keys in this instance
      */
     public record CacheDescriptor(String name, String cacheManager, CacheSettings settings, long hits, long misses,
             @Nullable Double hitRatio, L1Descriptor l1, L2Descriptor l2, LoadsDescriptor loads, long puts,
-            long evictions, long clears, long codecErrors, long bypasses) implements OperationResponseBody {
+            long evictions, long clears, long codecErrors, long bypasses, HotKeysDescriptor hotKeys)
+            implements OperationResponseBody {
+    }
+
+    /**
+     * The hot keys of one cache in this instance.
+     * @param enabled whether the cache looks for hot keys
+     * @param replicas the copies of each hot key kept in Redis, 0 when not replicated (standalone
+     *        Redis, or {@code hot-keys.replicas = 0})
+     * @param promotions times a key became hot here
+     * @param cooldowns times a key stopped being hot here
+     * @param replicaHits reads served by a replica
+     * @param replicaMisses replica reads that missed and read the key itself
+     * @param keys the keys hot now, found here or announced by another instance, hottest first
+     */
+    public record HotKeysDescriptor(boolean enabled, int replicas, long promotions, long cooldowns, long replicaHits,
+            long replicaMisses, List<HotKeyStatus> keys) {
     }
 
     /**
@@ -416,9 +446,10 @@ public class MultiTierCacheEndpoint {
      * @param heldIn the tiers holding it: {@code l1}, {@code l2}
      * @param l1 the key in this instance's L1
      * @param l2 the key in Redis
+     * @param hot whether the key is hot in this instance
      */
     public record KeyDescriptor(String cache, String cacheManager, String key, String redisKey, List<String> heldIn,
-            KeyTierDescriptor l1, KeyTierDescriptor l2) implements OperationResponseBody {
+            KeyTierDescriptor l1, KeyTierDescriptor l2, boolean hot) implements OperationResponseBody {
     }
 
     /**

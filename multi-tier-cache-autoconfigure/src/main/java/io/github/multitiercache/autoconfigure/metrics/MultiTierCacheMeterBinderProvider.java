@@ -36,6 +36,7 @@ public final class MultiTierCacheMeterBinderProvider implements CacheMeterBinder
         all.add(TierMeters.INSTANCE);
         all.add(OperationMeters.INSTANCE);
         all.add(StampedeMeters.INSTANCE);
+        all.add(HotKeyMeters.INSTANCE);
         all.addAll(contributors);
         this.contributors = List.copyOf(all);
     }

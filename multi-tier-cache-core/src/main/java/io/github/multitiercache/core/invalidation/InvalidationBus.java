@@ -191,6 +191,19 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         sendQueued();
     }
 
+    @Override
+    public void hotKeys(String cacheName, List<String> keyTexts, long leaseMillis) {
+        if (!running || keyTexts.isEmpty()) {
+            return;
+        }
+        int limit = settings.maxKeysPerMessage();
+        for (int from = 0; from < keyTexts.size(); from += limit) {
+            List<String> keys = List.copyOf(keyTexts.subList(from, Math.min(keyTexts.size(), from + limit)));
+            publish(InvalidationMessage.HOT_KEYS, null,
+                    List.of(new InvalidationMessage.Operation(cacheName, keys, null, leaseMillis)));
+        }
+    }
+
     private void sendQueued() {
         List<InvalidationMessage.Operation> operations;
         synchronized (queueLock) {
@@ -329,7 +342,13 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
             senders.remove(received.sender());
             return;
         }
-        if (received.operations() != null) {
+        if (received.operations() == null) {
+            return;
+        }
+        if (InvalidationMessage.HOT_KEYS.equals(received.type())) {
+            announce(received.operations());
+        }
+        else if (InvalidationMessage.INVALIDATE.equals(received.type())) {
             apply(received.operations());
         }
     }
@@ -371,6 +390,15 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
                     cache.invalidateLocal(key);
                 }
                 statistics.keysReceived.add(operation.keys().size());
+            }
+        }
+    }
+
+    private void announce(List<InvalidationMessage.Operation> operations) {
+        for (InvalidationMessage.Operation operation : operations) {
+            TieredCache cache = caches.get(operation.cache());
+            if (cache != null && operation.keys() != null && operation.leaseMillis() != null) {
+                cache.hotKeysAnnounced(operation.keys(), operation.leaseMillis());
             }
         }
     }

@@ -21,10 +21,11 @@ import tools.jackson.databind.json.JsonMapper;
  * @param sequence the sender's message number, incremented by one per message, so receivers see
  *        gaps
  * @param sentAtMicros when the message was sent, epoch microseconds of the sender's clock
- * @param type {@code "i"} invalidation, {@code "h"} heartbeat, {@code "b"} the sender is stopping
+ * @param type {@code "i"} invalidation, {@code "h"} heartbeat, {@code "b"} the sender is stopping,
+ *        {@code "k"} the sender's hot keys
  * @param senderNanos the sender's monotonic clock at sending (heartbeats only; meaningful to the
  *        sender alone, which measures its own round trip with it)
- * @param operations what to invalidate (invalidations only)
+ * @param operations what to invalidate (invalidations), or the hot keys of each cache (hot keys)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InvalidationMessage(
@@ -42,6 +43,7 @@ public record InvalidationMessage(
     static final String INVALIDATE = "i";
     static final String HEARTBEAT = "h";
     static final String BYE = "b";
+    static final String HOT_KEYS = "k";
 
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -54,16 +56,29 @@ public record InvalidationMessage(
     }
 
     /**
-     * Keys of one cache to drop, or the whole cache.
+     * Keys of one cache to drop, or the whole cache; in a hot-keys message, the keys of one cache
+     * hot in the sender.
      * @param cache the cache name
      * @param keys the keys' text forms, as in the Redis key; absent when {@code all}
      * @param all whether the whole cache is to be dropped
+     * @param leaseMillis in a hot-keys message: how long the receivers hold the keys hot
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Operation(
             @JsonProperty("c") String cache,
             @JsonProperty("k") @Nullable List<String> keys,
-            @JsonProperty("a") @Nullable Boolean all) {
+            @JsonProperty("a") @Nullable Boolean all,
+            @JsonProperty("l") @Nullable Long leaseMillis) {
+
+        /**
+         * An invalidation.
+         * @param cache the cache name
+         * @param keys the keys' text forms; absent when {@code all}
+         * @param all whether the whole cache is to be dropped
+         */
+        public Operation(String cache, @Nullable List<String> keys, @Nullable Boolean all) {
+            this(cache, keys, all, null);
+        }
 
         /** @return whether the whole cache is to be dropped */
         public boolean clearsAll() {

@@ -288,6 +288,17 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /**
+     * Deletes a key with UNLINK without blocking the caller.
+     * @param key the Redis key
+     * @return a future of the number of keys removed (0 or 1), or -1 when Redis is unavailable; it
+     *         never completes exceptionally
+     */
+    public CompletableFuture<Long> deleteAsync(byte[] key) {
+        return executeAsync("UNLINK", commands -> commands.unlink(key))
+                .thenApply(result -> (result == FAILED) ? -1L : (Long) result);
+    }
+
+    /**
      * Removes every key matching a glob pattern with SCAN and UNLINK; on a cluster the scan covers
      * every master. Never uses KEYS.
      * @param pattern the glob pattern, escaped by the caller
