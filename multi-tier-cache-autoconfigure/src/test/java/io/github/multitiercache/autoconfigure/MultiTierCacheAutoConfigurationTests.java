@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.multitiercache.core.CacheSettings;
+import io.github.multitiercache.core.hotkey.HotKeySettings;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.core.TieredCacheContext;
 import io.github.multitiercache.core.codec.EntryCodec;
@@ -224,6 +225,39 @@ class MultiTierCacheAutoConfigurationTests {
         contextRunner.withPropertyValues("multi-tier-cache.caches.books.l1.ttl=-5s").run(context -> {
             assertThat(context).hasFailed();
             assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("l1.ttl");
+            assertThat(context.getStartupFailure()).hasStackTraceContaining("multi-tier-cache.caches.books");
+        });
+    }
+
+    @Test
+    void hotKeyOptionsBindPerCacheOverTheDefaults() {
+        contextRunner.withPropertyValues(
+                "multi-tier-cache.defaults.hot-keys.min-reads-per-second=2000",
+                "multi-tier-cache.defaults.hot-keys.replicas=5",
+                "multi-tier-cache.caches.books.hot-keys.window=30s",
+                "multi-tier-cache.caches.books.hot-keys.max-hot-keys=8",
+                "multi-tier-cache.caches.books.hot-keys.sketch-width=1024",
+                "multi-tier-cache.caches.books.hot-keys.l1-ttl=0s",
+                "multi-tier-cache.caches.authors.hot-keys.enabled=false").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    HotKeySettings books = settingsOf(context, "books").hotKeys();
+                    assertThat(books).isEqualTo(new HotKeySettings(true, Duration.ofSeconds(30), 2000, 8, 1024,
+                            Duration.ZERO, 5));
+                    assertThat(books.pins()).isFalse();
+                    HotKeySettings authors = settingsOf(context, "authors").hotKeys();
+                    assertThat(authors.enabled()).isFalse();
+                    assertThat(authors.minReadsPerSecond()).isEqualTo(2000);
+                    assertThat(settingsOf(context, "other").hotKeys().window())
+                            .isEqualTo(HotKeySettings.defaults().window());
+                });
+    }
+
+    @Test
+    void failsAtStartupOnASketchWidthThatIsNotAPowerOfTwo() {
+        contextRunner.withPropertyValues("multi-tier-cache.caches.books.hot-keys.sketch-width=1000").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                    .hasMessageContaining("hot-keys.sketch-width must be a power of two");
             assertThat(context.getStartupFailure()).hasStackTraceContaining("multi-tier-cache.caches.books");
         });
     }

@@ -41,6 +41,14 @@ class MultiTierCacheableProcessorTests {
         }
     }
 
+    static class Trending {
+        @MultiTierCacheable(cacheNames = "trending", hotKeysEnabled = Toggle.TRUE, hotKeysWindow = "5s",
+                hotKeysMinReadsPerSecond = 50, hotKeysMaxHotKeys = 4, hotKeysL1Ttl = "30s", hotKeysReplicas = 6)
+        public String find(long id) {
+            return "t";
+        }
+    }
+
     static class Broken {
         @MultiTierCacheable(cacheNames = "broken", l1Ttl = "soon")
         public String find(long id) {
@@ -73,6 +81,23 @@ class MultiTierCacheableProcessorTests {
     void cacheConfigNamesTheCacheOfUnnamedMethods() {
         processor.postProcessAfterInitialization(new Users(), "users");
         assertThat(registry.optionsFor("users").l2Ttl()).isEqualTo(Duration.ofHours(1));
+    }
+
+    @Test
+    void hotKeyOptionsAreReadAndUnsetOnesLeftToTheConfiguration() {
+        processor.postProcessAfterInitialization(new Trending(), "trending");
+        var options = registry.optionsFor("trending");
+        assertThat(options.hotKeysEnabled()).isTrue();
+        assertThat(options.hotKeysWindow()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(options.hotKeysMinReadsPerSecond()).isEqualTo(50);
+        assertThat(options.hotKeysMaxHotKeys()).isEqualTo(4);
+        assertThat(options.hotKeysL1Ttl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(options.hotKeysReplicas()).isEqualTo(6);
+        assertThat(options.hotKeysSketchWidth()).isNull();
+
+        processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
+        assertThat(registry.optionsFor("products").hotKeysEnabled()).isNull();
+        assertThat(registry.optionsFor("products").hotKeysReplicas()).isNull();
     }
 
     @Test

@@ -104,6 +104,32 @@ class MultiTierCacheEndpointTests {
     }
 
     @Test
+    void hotKeysAreListedWithTheirEstimatedRatesHereAndAsAnnouncedOnTheOtherInstance() throws Exception {
+        MultiTierCache onA = (MultiTierCache) instanceA.getBean(MultiTierCacheManager.class).getCache("trending");
+        MultiTierCache onB = (MultiTierCache) instanceB.getBean(MultiTierCacheManager.class).getCache("trending");
+        onA.put("flash-sale", "50% off");
+        onB.getNativeCache().lookup("flash-sale");
+
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+            for (int i = 0; i < 50; i++) {
+                onA.get("flash-sale");
+            }
+            DocumentContext json = json(get("/multitiercache/trending"), 200);
+            assertThat(json.read("$.hotKeys.enabled", Boolean.class)).isTrue();
+            assertThat(json.read("$.hotKeys.replicas", Integer.class)).as("standalone Redis").isZero();
+            assertThat(json.read("$.hotKeys.promotions", Long.class)).isPositive();
+            assertThat(json.read("$.hotKeys.keys[0].key", String.class)).isEqualTo("flash-sale");
+            assertThat(json.read("$.hotKeys.keys[0].local", Boolean.class)).isTrue();
+            assertThat(json.read("$.hotKeys.keys[0].readsPerSecond", Double.class)).isGreaterThanOrEqualTo(100);
+            assertThat(onB.getNativeCache().hotKeys()).singleElement()
+                    .satisfies(hot -> assertThat(hot.announced()).isTrue());
+        });
+        DocumentContext key = json(get("/multitiercache/trending/flash-sale"), 200);
+        assertThat(key.read("$.hot", Boolean.class)).isTrue();
+        assertThat(key.<List<String>>read("$.heldIn")).as("pinned in L1 although L1 is off").contains("l1");
+    }
+
+    @Test
     void oneCacheAndAnUnknownOne() throws Exception {
         DocumentContext json = json(get("/multitiercache/books"), 200);
         assertThat(json.read("$.cacheManager", String.class)).isEqualTo("cacheManager");
@@ -244,6 +270,9 @@ class MultiTierCacheEndpointTests {
                 "multi-tier-cache.caches.books.l1.maximum-size=500",
                 "multi-tier-cache.caches.books.l2.ttl=5m",
                 "multi-tier-cache.caches.books.ttl-jitter=0",
+                "multi-tier-cache.caches.trending.l1.enabled=false",
+                "multi-tier-cache.caches.trending.hot-keys.window=1s",
+                "multi-tier-cache.caches.trending.hot-keys.min-reads-per-second=100",
                 "multi-tier-cache.redis.command-timeout=2s",
                 "multi-tier-cache.invalidation.heartbeat-interval=100ms",
                 "multi-tier-cache.invalidation.max-staleness=1s",

@@ -279,6 +279,32 @@ class MultiTierCacheMetricsTests {
         });
     }
 
+    @Test
+    void hotKeyMetersCountHotKeysPromotionsAndCooldownsWithoutKeyTags() {
+        contextRunner.withPropertyValues("multi-tier-cache.caches.books.hot-keys.window=1s",
+                "multi-tier-cache.caches.books.hot-keys.min-reads-per-second=100").run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            MultiTierCache books = context.getBean(MultiTierCacheManager.class).getCache("books");
+            books.put("celebrity", "C");
+            assertThat(books(registry, "multitier.cache.hot.keys", "source", "local").gauge().value()).isZero();
+
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                for (int i = 0; i < 50; i++) {
+                    books.get("celebrity");
+                }
+                return books(registry, "multitier.cache.hot.keys", "source", "local").gauge().value() == 1;
+            });
+            assertThat(counter(registry, "multitier.cache.hot.promotions")).isEqualTo(1);
+            assertThat(books(registry, "multitier.cache.hot.keys", "source", "announced").gauge().value()).isZero();
+            assertThat(counter(registry, "multitier.cache.hot.replica.reads", "result", "hit")).as("standalone").isZero();
+
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> books(registry, "multitier.cache.hot.keys", "source", "local").gauge().value() == 0);
+            assertThat(counter(registry, "multitier.cache.hot.cooldowns")).isEqualTo(1);
+            assertThat(registry.getMeters()).allSatisfy(meter -> assertThat(meter.getId().getTag("key")).isNull());
+        });
+    }
+
     private static MultiTierCache runKnownSequence(AssertableApplicationContext context) {
         MultiTierCache books = context.getBean(MultiTierCacheManager.class).getCache("books");
         TieredCache engine = books.getNativeCache();
