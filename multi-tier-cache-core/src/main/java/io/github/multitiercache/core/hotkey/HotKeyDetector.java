@@ -19,8 +19,9 @@ import java.util.function.LongSupplier;
  * candidate whose previous window fell below half the threshold cools down and is dropped.
  *
  * <p>{@link #record(Object)} is meant for every read: a hash, four counter reads and at most four
- * writes, a clock read every 64 calls, and a map update only for keys already over the threshold
- * (one in sixteen of their reads). Memory is {@code 2 × 4 × sketchWidth} ints plus the candidates,
+ * writes, a clock read every 64 calls, and a map lookup only for keys over the threshold (one in
+ * sixteen of their reads, fewer for high thresholds); a key joins the candidates only if it is
+ * counted above the coldest candidate once they are full. Memory is {@code 2 × 4 × sketchWidth} ints plus the candidates,
  * whatever the number of distinct keys.
  *
  * <p>Thread-safe; counts are approximate under contention (an increment may be lost), never
@@ -34,6 +35,10 @@ public final class HotKeyDetector {
     private final int threshold;
     private final Map<Object, Long> candidates = new ConcurrentHashMap<>();
     private final Object rotation = new Object();
+    private final Object admission = new Object();
+    private final int admissionMask;
+    // Raised when the candidates are full, reset at each window change.
+    private volatile int admissionFloor;
     private volatile FrequencySketch current;
     private volatile FrequencySketch previous;
     private volatile long windowStartNanos;
@@ -50,6 +55,9 @@ public final class HotKeyDetector {
         this.windowNanos = settings.window().toNanos();
         this.threshold = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
                 Math.ceil(settings.minReadsPerSecond() * settings.window().toNanos() / 1e9)));
+        // A key over the threshold is offered as a candidate every 16th read, or less often for high
+        // thresholds: at most 1/16 of the threshold late.
+        this.admissionMask = Math.max(15, Integer.highestOneBit(Math.max(1, threshold / 16)) - 1);
         this.current = new FrequencySketch(settings.sketchWidth());
         this.previous = new FrequencySketch(settings.sketchWidth());
         this.windowStartNanos = nanoClock.getAsLong();
@@ -70,10 +78,22 @@ public final class HotKeyDetector {
         }
         long hash = spread(key.hashCode());
         int count = current.increment(hash);
-        if (count >= threshold && (count & 15) == 0) {
+        if (count >= threshold && (count & admissionMask) == 0 && count > admissionFloor
+                && !candidates.containsKey(key)) {
+            admit(key, hash);
+        }
+    }
+
+    /**
+     * Takes a key over the threshold as a candidate. When the candidates are full, the coldest is
+     * dropped, and the next key must be counted above it to be taken: with many keys over the
+     * threshold, they no longer displace one another at every read.
+     */
+    private void admit(Object key, long hash) {
+        synchronized (admission) {
             candidates.put(key, hash);
             if (candidates.size() > 2 * settings.maxHotKeys()) {
-                dropColdest();
+                admissionFloor = dropColdest();
             }
         }
     }
@@ -141,23 +161,31 @@ public final class HotKeyDetector {
             current = reused;
             windowStartNanos = now;
             candidates.entrySet().removeIf(entry -> finished.estimate(entry.getValue()) < threshold / 2);
+            admissionFloor = 0;
         }
     }
 
-    private void dropColdest() {
+    /** Drops the coldest candidate; returns the count of the coldest one left. */
+    private int dropColdest() {
         long now = nanoClock.getAsLong();
         Object coldest = null;
         double lowest = Double.MAX_VALUE;
+        double secondLowest = Double.MAX_VALUE;
         for (Map.Entry<Object, Long> entry : candidates.entrySet()) {
             double count = estimate(entry.getValue(), now);
             if (count < lowest) {
+                secondLowest = lowest;
                 lowest = count;
                 coldest = entry.getKey();
+            }
+            else if (count < secondLowest) {
+                secondLowest = count;
             }
         }
         if (coldest != null) {
             candidates.remove(coldest);
         }
+        return (secondLowest == Double.MAX_VALUE) ? 0 : (int) Math.min(Integer.MAX_VALUE, secondLowest);
     }
 
     /** Spreads a 32-bit hash over 64 bits, so that each sketch row gets independent bits. */

@@ -89,6 +89,28 @@ class HotKeyDetectorTests {
     }
 
     @Test
+    void whenManyKeysPassTheThresholdTheHottestStillWinAndTheCandidatesStayBounded() {
+        // 1,000 keys at about 2x the threshold, and 3 keys at about 10x, over one 1-second window.
+        HotKeyDetector detector = new HotKeyDetector(new HotKeySettings(Duration.ofSeconds(1), 100, 8, 4096),
+                clock::get);
+        for (int round = 0; round < 200; round++) {
+            for (int key = 0; key < 1_000; key++) {
+                detector.record("warm-" + key);
+            }
+            for (int i = 0; i < 5; i++) {
+                detector.record("hot-1");
+                detector.record("hot-2");
+                detector.record("hot-3");
+            }
+            clock.addAndGet(4_000_000);
+        }
+        assertThat(detector.candidateCount()).isLessThanOrEqualTo(16);
+        List<HotKey> hot = detector.hotKeys();
+        assertThat(hot).hasSize(8);
+        assertThat(hot.subList(0, 3)).extracting(HotKey::key).containsExactlyInAnyOrder("hot-1", "hot-2", "hot-3");
+    }
+
+    @Test
     void aKeyReadBelowTheThresholdNeverBecomesHot() {
         HotKeyDetector detector = new HotKeyDetector(new HotKeySettings(Duration.ofSeconds(1), 1_000, 8, 1024),
                 clock::get);
