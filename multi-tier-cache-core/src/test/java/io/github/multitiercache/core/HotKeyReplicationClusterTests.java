@@ -65,7 +65,7 @@ class HotKeyReplicationClusterTests {
 
     private static void readUntilReplicated(TieredCache cache, String key) {
         readUntilHot(cache, key);
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
             for (int i = 0; i < 50; i++) {
                 cache.lookup(key);
             }
@@ -153,7 +153,7 @@ class HotKeyReplicationClusterTests {
             reader.start();
             try {
                 long replicaHits = a.cache.hotKeyStatistics().replicaHits();
-                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
                     for (int i = 0; i < 3; i++) {
                         assertThat(a.cache.lookup("k").get()).isEqualTo("v1");
                     }
@@ -172,7 +172,7 @@ class HotKeyReplicationClusterTests {
             // An instance that does not know the key is hot writes the key alone; the instances
             // that do drop the replicas when its invalidation arrives.
             unaware.cache.put("k", "v2");
-            await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 for (int i = 0; i < 30; i++) {
                     assertThat(a.cache.lookup("k").get()).isEqualTo("v2");
                     assertThat(b.cache.lookup("k").get()).isEqualTo("v2");
