@@ -21,6 +21,7 @@ import io.github.multitiercache.core.hotkey.HotKeyStatistics;
 import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.hotkey.ReplicaTags;
 import io.github.multitiercache.core.redis.RedisTier;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -191,8 +192,7 @@ final class HotKeys {
      * @param ttlMillis the key's TTL
      */
     void written(String keyText, byte[] value, long ttlMillis) {
-        CompletableFuture<?> done = writtenAsync(keyText, value, ttlMillis);
-        done.join();
+        await(writtenAsync(keyText, value, ttlMillis));
     }
 
     CompletableFuture<?> writtenAsync(String keyText, byte[] value, long ttlMillis) {
@@ -213,7 +213,17 @@ final class HotKeys {
      * @param keyText the key's text form
      */
     void deleted(String keyText) {
-        deletedAsync(keyText).join();
+        await(deletedAsync(keyText));
+    }
+
+    /**
+     * Waits for replica writes, each bounded by the command timeout; never on an I/O event-loop
+     * thread (a write from a reactive pipeline), whose replies it would itself have to deliver.
+     */
+    private static void await(CompletableFuture<?> done) {
+        if (!(Thread.currentThread() instanceof FastThreadLocalThread)) {
+            done.join();
+        }
     }
 
     /**
