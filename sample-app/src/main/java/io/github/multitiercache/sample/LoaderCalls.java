@@ -6,6 +6,7 @@ package io.github.multitiercache.sample;
  *
  * @param findById calls of {@link ProductRepository#findById(long)}
  * @param search calls of {@link ProductRepository#findByNamePrefix(String)}
+ * @param stock calls of {@link ProductRepository#stockOf(long)}
  */
-public record LoaderCalls(long findById, long search) {
+public record LoaderCalls(long findById, long search, long stock) {
 }

@@ -20,10 +20,11 @@ import org.springframework.web.server.ResponseStatusException;
  *
  * <pre>
  * GET    /products/{id}        the product, or 404
+ * GET    /products/{id}/stock  its stock level, refreshed ahead of expiry, or 404
  * GET    /products?prefix=cof  products whose name starts with the prefix (all without one)
  * PUT    /products/{id}        creates or replaces a product: {"name": "...", "price": 12.50}
  * DELETE /products/{id}        204, or 404 if there was no such product
- * GET    /products/stats       how often the repository has been read: {"findById": 3, "search": 1}
+ * GET    /products/stats       how often the repository has been read: {"findById": 3, "search": 1, "stock": 2}
  * </pre>
  */
 @RestController
@@ -49,6 +50,17 @@ public class ProductController {
     public ResponseEntity<Product> get(@PathVariable long id) {
         Product product = service.findById(id);
         return (product != null) ? ResponseEntity.ok(product) : ResponseEntity.notFound().build();
+    }
+
+    /**
+     * Reads one product's stock level.
+     * @param id the product's id
+     * @return 200 with the stock level, or 404
+     */
+    @GetMapping("/{id}/stock")
+    public ResponseEntity<StockLevel> stock(@PathVariable long id) {
+        StockLevel stock = service.stockOf(id);
+        return (stock != null) ? ResponseEntity.ok(stock) : ResponseEntity.notFound().build();
     }
 
     /**

@@ -19,14 +19,16 @@ import org.springframework.stereotype.Repository;
  * (200 ms by default) like a remote database would, and the reads are counted, so the demo can
  * show which requests the caches answered.
  *
- * <p>Thread-safe. Seeded with five products, ids 1 to 5.
+ * <p>Thread-safe. Seeded with five products, ids 1 to 5, and their stock levels.
  */
 @Repository
 public class ProductRepository {
 
     private final ConcurrentMap<Long, Product> products = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Long, Integer> stock = new ConcurrentHashMap<>();
     private final AtomicLong findByIdCalls = new AtomicLong();
     private final AtomicLong searchCalls = new AtomicLong();
+    private final AtomicLong stockCalls = new AtomicLong();
     private final Duration delay;
     private final Clock clock;
 
@@ -39,11 +41,11 @@ public class ProductRepository {
     public ProductRepository(RepositoryProperties properties, ObjectProvider<Clock> clock) {
         this.delay = properties.delay();
         this.clock = clock.getIfAvailable(Clock::systemUTC);
-        seed(1, "Espresso machine", "249.00");
-        seed(2, "Espresso cups (set of 4)", "19.90");
-        seed(3, "Coffee grinder", "89.50");
-        seed(4, "Coffee beans, 1 kg", "24.00");
-        seed(5, "Milk frother", "39.99");
+        seed(1, "Espresso machine", "249.00", 12);
+        seed(2, "Espresso cups (set of 4)", "19.90", 40);
+        seed(3, "Coffee grinder", "89.50", 7);
+        seed(4, "Coffee beans, 1 kg", "24.00", 150);
+        seed(5, "Milk frother", "39.99", 0);
     }
 
     /**
@@ -73,6 +75,21 @@ public class ProductRepository {
     }
 
     /**
+     * Counts the units of a product in stock, slowly.
+     * @param id the product's id
+     * @return the stock level, stamped with the current time, or {@code null} if there is no product
+     *         with this id
+     */
+    public @Nullable StockLevel stockOf(long id) {
+        stockCalls.incrementAndGet();
+        simulateLatency();
+        if (!products.containsKey(id)) {
+            return null;
+        }
+        return new StockLevel(id, stock.getOrDefault(id, 0), clock.instant());
+    }
+
+    /**
      * Creates or replaces a product, slowly.
      * @param id the product's id
      * @param name its name
@@ -93,6 +110,7 @@ public class ProductRepository {
      */
     public boolean deleteById(long id) {
         simulateLatency();
+        stock.remove(id);
         return products.remove(id) != null;
     }
 
@@ -101,11 +119,12 @@ public class ProductRepository {
      * @return the read counts
      */
     public LoaderCalls loaderCalls() {
-        return new LoaderCalls(findByIdCalls.get(), searchCalls.get());
+        return new LoaderCalls(findByIdCalls.get(), searchCalls.get(), stockCalls.get());
     }
 
-    private void seed(long id, String name, String price) {
+    private void seed(long id, String name, String price, int available) {
         products.put(id, new Product(id, name, new BigDecimal(price), clock.instant()));
+        stock.put(id, available);
     }
 
     private void simulateLatency() {

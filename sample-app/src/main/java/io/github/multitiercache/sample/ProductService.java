@@ -21,6 +21,9 @@ import org.springframework.stereotype.Service;
  *   <li>{@code product-search}: search results by name prefix. Its TTLs come from
  *       {@link MultiTierCacheable} on {@link #search(String)}; every write clears it, since any
  *       write may change any result.</li>
+ *   <li>{@code product-stock}: stock levels by product id, configured in {@code application.yml}
+ *       with short TTLs and refresh-ahead: a level is counted again in the background before it
+ *       expires, so once it is cached no request waits for the repository.</li>
  * </ul>
  */
 @Service
@@ -31,6 +34,9 @@ public class ProductService {
 
     /** The cache of search results by name prefix. */
     public static final String PRODUCT_SEARCH = "product-search";
+
+    /** The cache of stock levels by product id, refreshed ahead of expiry. */
+    public static final String PRODUCT_STOCK = "product-stock";
 
     private final ProductRepository repository;
 
@@ -63,6 +69,18 @@ public class ProductService {
     }
 
     /**
+     * Reads a product's stock level. The {@code product-stock} cache renews a level in the background
+     * once half of its time in Redis has passed (see {@code application.yml}), so callers keep
+     * getting a level at most a few seconds old without waiting for the repository.
+     * @param id the product's id
+     * @return the stock level, or {@code null} if there is no product with this id
+     */
+    @Cacheable(PRODUCT_STOCK)
+    public @Nullable StockLevel stockOf(long id) {
+        return repository.stockOf(id);
+    }
+
+    /**
      * Creates or replaces a product and caches the result, so the next read needs no load; every
      * other instance drops its L1 copy.
      * @param id the product's id
@@ -77,12 +95,13 @@ public class ProductService {
     }
 
     /**
-     * Deletes a product and evicts it from both tiers on every instance.
+     * Deletes a product and evicts it, and its stock level, from both tiers on every instance.
      * @param id the product's id
      * @return whether there was a product with this id
      */
     @Caching(evict = {
             @CacheEvict(PRODUCTS),
+            @CacheEvict(PRODUCT_STOCK),
             @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true) })
     public boolean delete(long id) {
         return repository.deleteById(id);

@@ -165,6 +165,19 @@ class ProductApiTests {
     }
 
     @Test
+    void stockLevelIsServedForAProductAndNotFoundForAnUnknownId() {
+        ResponseEntity<StockLevel> known = get("/products/4/stock", StockLevel.class);
+        ResponseEntity<String> unknown = get("/products/998/stock", String.class);
+
+        assertThat(known.getStatusCode()).isEqualTo(HttpStatus.OK);
+        assertThat(known.getBody()).isNotNull();
+        assertThat(known.getBody().productId()).isEqualTo(4);
+        assertThat(known.getBody().available()).isEqualTo(150);
+        assertThat(unknown.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
+        assertThat(redis.command("EXISTS", "sample:product-stock:4")).isEqualTo(1L);
+    }
+
+    @Test
     void statsReportTheRepositoryReads() {
         ResponseEntity<LoaderCalls> stats = get("/products/stats", LoaderCalls.class);
 
