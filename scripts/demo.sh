@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs two instances of the sample against one Redis and shows, with curl, what the cache does:
-# cold vs warm reads, cross-instance invalidation, a stampede of concurrent requests, and
-# refresh-ahead.
+# cold vs warm reads, cross-instance invalidation, a stampede of concurrent requests,
+# refresh-ahead, and a hot key.
 # Exits non-zero when an expectation fails, so it doubles as an end-to-end test.
 # Bounded: every wait has a limit, and everything started here is stopped on exit.
 set -euo pipefail
@@ -130,6 +130,32 @@ expect "no read after the first waited for the repository (each under 0.2s)" \
 expect "the level was renewed in the background: $refreshed refresh(es), no other repository call" \
   "$([ "$refreshed" -ge 1 ] && [ "$loads" -eq "$refreshed" ] && echo 0 || echo 1)"
 expect "the last level served is a newer one than the first" "$([ "$first_level" != "$last_level" ] && echo 0 || echo 1)"
+
+echo "5. A hot key: the home page's featured products (a cache without L1) read 300 times on A"
+featured_loads() { curl -fs -m 30 "$1/products/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["featured"])'; }
+loads_before=$(featured_loads "$A")
+for _ in $(seq 1 300); do curl -fs -m 30 -o /dev/null "$A/products/featured"; done
+curl -fs -m 30 -o "$WORK/featured-a.json" "$A/actuator/multitiercache/product-featured"
+curl -fs -m 30 -o "$WORK/featured-b.json" "$B/actuator/multitiercache/product-featured"
+loads=$(( $(featured_loads "$A") - loads_before ))
+describe_hot() {
+  python3 - "$1" <<'PY'
+import json, sys
+cache = json.load(open(sys.argv[1]))
+keys = cache["hotKeys"]["keys"]
+print(", ".join("'%s' (%s, about %d reads/s here)" % (k["key"], "found here" if k["local"] else "announced",
+      k["readsPerSecond"]) for k in keys) or "none")
+print(cache["l1"]["hits"])
+print(1 if any(k["key"] == "home" and k["local"] for k in keys) else 0)
+PY
+}
+describe_hot "$WORK/featured-a.json" > "$WORK/featured-a.txt"; describe_hot "$WORK/featured-b.json" > "$WORK/featured-b.txt"
+echo "     hot keys on A: $(sed -n 1p "$WORK/featured-a.txt")"
+echo "     hot keys on B: $(sed -n 1p "$WORK/featured-b.txt")"
+echo "     repository calls: $loads; L1 hits on A although the cache has no L1: $(sed -n 2p "$WORK/featured-a.txt")"
+expect "A found the key 'home' hot" "$([ "$(sed -n 3p "$WORK/featured-a.txt")" = 1 ] && echo 0 || echo 1)"
+expect "the hot key was served from L1 on A" "$([ "$(sed -n 2p "$WORK/featured-a.txt")" -gt 0 ] && echo 0 || echo 1)"
+expect "one repository call for the 300 reads" "$([ "$loads" -eq 1 ] && echo 0 || echo 1)"
 
 echo
 if [ "$failures" -eq 0 ]; then

@@ -7,6 +7,7 @@ package io.github.multitiercache.sample;
  * @param findById calls of {@link ProductRepository#findById(long)}
  * @param search calls of {@link ProductRepository#findByNamePrefix(String)}
  * @param stock calls of {@link ProductRepository#stockOf(long)}
+ * @param featured calls of {@link ProductRepository#findFeatured()}
  */
-public record LoaderCalls(long findById, long search, long stock) {
+public record LoaderCalls(long findById, long search, long stock, long featured) {
 }

@@ -21,10 +21,11 @@ import org.springframework.web.server.ResponseStatusException;
  * <pre>
  * GET    /products/{id}        the product, or 404
  * GET    /products/{id}/stock  its stock level, refreshed ahead of expiry, or 404
+ * GET    /products/featured?page=home  the products featured on a page (a hot key)
  * GET    /products?prefix=cof  products whose name starts with the prefix (all without one)
  * PUT    /products/{id}        creates or replaces a product: {"name": "...", "price": 12.50}
  * DELETE /products/{id}        204, or 404 if there was no such product
- * GET    /products/stats       how often the repository has been read: {"findById": 3, "search": 1, "stock": 2}
+ * GET    /products/stats       how often the repository has been read: {"findById": 3, "search": 1, "stock": 2, "featured": 1}
  * </pre>
  */
 @RestController
@@ -50,6 +51,16 @@ public class ProductController {
     public ResponseEntity<Product> get(@PathVariable long id) {
         Product product = service.findById(id);
         return (product != null) ? ResponseEntity.ok(product) : ResponseEntity.notFound().build();
+    }
+
+    /**
+     * Reads the products featured on a page.
+     * @param page the page
+     * @return the featured products
+     */
+    @GetMapping("/featured")
+    public List<Product> featured(@RequestParam(defaultValue = "home") String page) {
+        return service.featured(page);
     }
 
     /**

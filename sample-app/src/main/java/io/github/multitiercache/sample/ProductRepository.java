@@ -29,6 +29,7 @@ public class ProductRepository {
     private final AtomicLong findByIdCalls = new AtomicLong();
     private final AtomicLong searchCalls = new AtomicLong();
     private final AtomicLong stockCalls = new AtomicLong();
+    private final AtomicLong featuredCalls = new AtomicLong();
     private final Duration delay;
     private final Clock clock;
 
@@ -71,6 +72,20 @@ public class ProductRepository {
         return products.values().stream()
                 .filter(product -> product.name().toLowerCase(Locale.ROOT).startsWith(lowerCasePrefix))
                 .sorted(Comparator.comparingLong(Product::id))
+                .toList();
+    }
+
+    /**
+     * Picks the products featured on the home page, slowly: those in stock, three at most, by id.
+     * @return the featured products
+     */
+    public List<Product> findFeatured() {
+        featuredCalls.incrementAndGet();
+        simulateLatency();
+        return products.values().stream()
+                .filter(product -> stock.getOrDefault(product.id(), 0) > 0)
+                .sorted(Comparator.comparingLong(Product::id))
+                .limit(3)
                 .toList();
     }
 
@@ -119,7 +134,7 @@ public class ProductRepository {
      * @return the read counts
      */
     public LoaderCalls loaderCalls() {
-        return new LoaderCalls(findByIdCalls.get(), searchCalls.get(), stockCalls.get());
+        return new LoaderCalls(findByIdCalls.get(), searchCalls.get(), stockCalls.get(), featuredCalls.get());
     }
 
     private void seed(long id, String name, String price, int available) {

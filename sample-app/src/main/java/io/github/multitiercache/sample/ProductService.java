@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.util.List;
 
 import io.github.multitiercache.annotation.MultiTierCacheable;
+import io.github.multitiercache.annotation.MultiTierCacheable.Toggle;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.annotation.CacheEvict;
 import org.springframework.cache.annotation.CachePut;
@@ -24,6 +25,11 @@ import org.springframework.stereotype.Service;
  *   <li>{@code product-stock}: stock levels by product id, configured in {@code application.yml}
  *       with short TTLs and refresh-ahead: a level is counted again in the background before it
  *       expires, so once it is cached no request waits for the repository.</li>
+ *   <li>{@code product-featured}: the products featured on a page, by page name. Every visitor of
+ *       the home page reads the same key: a hot key. The cache keeps no L1 (set on
+ *       {@link #featured(String)}), yet once the key turns hot it is kept in L1 for
+ *       {@code hot-keys.l1-ttl} (see {@code application.yml}); writes still drop it on every
+ *       instance.</li>
  * </ul>
  */
 @Service
@@ -37,6 +43,9 @@ public class ProductService {
 
     /** The cache of stock levels by product id, refreshed ahead of expiry. */
     public static final String PRODUCT_STOCK = "product-stock";
+
+    /** The cache of featured products by page: one key read by everyone, a hot key. */
+    public static final String PRODUCT_FEATURED = "product-featured";
 
     private final ProductRepository repository;
 
@@ -81,6 +90,19 @@ public class ProductService {
     }
 
     /**
+     * Reads the products featured on a page. Without L1 (as declared here), every read would go to
+     * Redis, all of them to the one shard holding the key; hot-key pinning keeps the key in L1 once
+     * it is read often enough, and on a Redis Cluster its reads would spread over replicas on every
+     * shard.
+     * @param page the page, for example {@code home}
+     * @return the featured products
+     */
+    @MultiTierCacheable(cacheNames = PRODUCT_FEATURED, l1Enabled = Toggle.FALSE, l2Ttl = "5m")
+    public List<Product> featured(String page) {
+        return repository.findFeatured();
+    }
+
+    /**
      * Creates or replaces a product and caches the result, so the next read needs no load; every
      * other instance drops its L1 copy.
      * @param id the product's id
@@ -89,7 +111,9 @@ public class ProductService {
      * @return the product as stored
      */
     @CachePut(cacheNames = PRODUCTS, key = "#result.id")
-    @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true)
+    @Caching(evict = {
+            @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true),
+            @CacheEvict(cacheNames = PRODUCT_FEATURED, allEntries = true) })
     public Product save(long id, String name, BigDecimal price) {
         return repository.save(id, name, price);
     }
@@ -102,7 +126,8 @@ public class ProductService {
     @Caching(evict = {
             @CacheEvict(PRODUCTS),
             @CacheEvict(PRODUCT_STOCK),
-            @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true) })
+            @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true),
+            @CacheEvict(cacheNames = PRODUCT_FEATURED, allEntries = true) })
     public boolean delete(long id) {
         return repository.deleteById(id);
     }
