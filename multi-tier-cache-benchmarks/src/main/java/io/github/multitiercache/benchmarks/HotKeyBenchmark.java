@@ -48,8 +48,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 public class HotKeyBenchmark {
 
     @Benchmark
-    public void detectorRecord(Detector state) {
-        state.detector.record(state.next());
+    public boolean detectorRecord(Detector state) {
+        return state.detector.record(state.next());
     }
 
     /** Diagnostic: what {@code detectorRecord} pays for walking its sequence and hashing the key. */

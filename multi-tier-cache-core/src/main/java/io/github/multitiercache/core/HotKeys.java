@@ -67,7 +67,6 @@ final class HotKeys {
     private final HotKeyStatistics statistics = new HotKeyStatistics();
     private volatile long nextReviewNanos;
     private volatile int trustedEpoch;
-    private int calls;
 
     /**
      * Creates the hot keys of a cache.
@@ -128,11 +127,8 @@ final class HotKeys {
      * @return {@code true} when the caller should now run {@link #review()} in the background
      */
     boolean record(Object key) {
-        detector.record(key);
-        if ((++calls & 63) != 0) {
-            return false;
-        }
-        return nanoClock.getAsLong() - nextReviewNanos >= 0 && reviewing.compareAndSet(false, true);
+        return detector.record(key) && nanoClock.getAsLong() - nextReviewNanos >= 0
+                && reviewing.compareAndSet(false, true);
     }
 
     /**

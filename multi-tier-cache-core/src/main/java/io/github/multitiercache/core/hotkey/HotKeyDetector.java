@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,7 +20,8 @@ import java.util.function.LongSupplier;
  * candidate whose previous window fell below half the threshold cools down and is dropped.
  *
  * <p>{@link #record(Object)} is meant for every read: a hash, four counter reads and at most four
- * writes, a clock read every 64 calls, and a map lookup only for keys over the threshold (one in
+ * writes, a clock read on one call in 64 (chosen at random, so that no counter shared by the
+ * reading threads is written for it), and a map lookup only for keys over the threshold (one in
  * sixteen of their reads, fewer for high thresholds); a key joins the candidates only if it is
  * counted above the coldest candidate once they are full. Memory is {@code 2 × 4 × sketchWidth} ints plus the candidates,
  * whatever the number of distinct keys.
@@ -42,7 +44,6 @@ public final class HotKeyDetector {
     private volatile FrequencySketch current;
     private volatile FrequencySketch previous;
     private volatile long windowStartNanos;
-    private int calls;
 
     /**
      * Creates a detector.
@@ -71,9 +72,12 @@ public final class HotKeyDetector {
     /**
      * Counts one read of a key.
      * @param key the cache key
+     * @return {@code true} on the calls (about one in 64) that also looked at the clock, a cue for
+     *         the caller's own periodic work
      */
-    public void record(Object key) {
-        if ((++calls & 63) == 0) {
+    public boolean record(Object key) {
+        boolean tick = (ThreadLocalRandom.current().nextInt() & 63) == 0;
+        if (tick) {
             maybeRotate(nanoClock.getAsLong());
         }
         long hash = spread(key.hashCode());
@@ -82,6 +86,7 @@ public final class HotKeyDetector {
                 && !candidates.containsKey(key)) {
             admit(key, hash);
         }
+        return tick;
     }
 
     /**
