@@ -96,15 +96,16 @@ class RedisOutageLatencyDriver {
         StringBuilder report = new StringBuilder();
         long began = System.nanoTime();
         report.append(String.format("Redis outages under @Cacheable load: %d callers x %d calls/s (60%% hot keys, "
-                + "20%% keys of a cache without L1, 20%% new keys; loader %d ms); phases of %d ms, recoveries of %d ms; "
-                + "%d cores; load average at start %s%n", CALLERS, CALLS_PER_SECOND, LOAD_MILLIS, PHASE_MILLIS,
+                + "20%% keys of a cache without L1, 20%% new keys; loader %d ms); phases of %d ms, recoveries of "
+                + "%d ms; %d cores; load average at start %s%n", CALLERS, CALLS_PER_SECOND, LOAD_MILLIS, PHASE_MILLIS,
                 RECOVERY_MILLIS, Runtime.getRuntime().availableProcessors(), Samples.loadAverage()));
         Outcome ours = drive("multi-tier-cache", MultiTierConfiguration.class);
         Outcome spring = drive("RedisCacheManager", SpringRedisConfiguration.class, "spring.cache.type=redis",
                 "spring.cache.redis.time-to-live=10m");
         report.append(ours.lines()).append(spring.lines());
         report.append(String.format("%nPer phase, multi-tier-cache against RedisCacheManager and against the §5 "
-                + "target (p99 <= loader + 10 ms = %d ms, no exception):%n", TimeUnit.NANOSECONDS.toMillis(TARGET_NANOS)));
+                + "target (p99 <= loader + 10 ms = %d ms, no exception):%n",
+                TimeUnit.NANOSECONDS.toMillis(TARGET_NANOS)));
         for (Phase phase : Phase.values()) {
             if (phase == Phase.WARM_UP) {
                 continue;
@@ -347,8 +348,8 @@ class RedisOutageLatencyDriver {
                             stats.redisAfter.rejected() - stats.redisBefore.rejected()));
                 }
                 if (stats.busBefore != null && stats.busAfter != null) {
-                    lines.append(String.format("            invalidation channel: degraded %d times, L1 dropped %d times "
-                            + "(gaps %d)%n", stats.busAfter[0] - stats.busBefore[0],
+                    lines.append(String.format("            invalidation channel: degraded %d times, L1 dropped %d "
+                            + "times (gaps %d)%n", stats.busAfter[0] - stats.busBefore[0],
                             stats.busAfter[1] - stats.busBefore[1], stats.busAfter[2] - stats.busBefore[2]));
                 }
                 String breaker = breakerLine(phase);
