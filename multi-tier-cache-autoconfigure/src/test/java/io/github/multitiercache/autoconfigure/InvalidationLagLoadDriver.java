@@ -71,12 +71,14 @@ import static org.awaitility.Awaitility.await;
  * <p>Each write on A puts a new value for a key that B holds in L1, one new key per write, at a
  * fixed rate (the writer thread parks until each write is due). A watcher thread on B polls B's L1
  * for every written key not yet gone (a quiet read, which Caffeine does not count as an access),
- * yielding between passes, and records when each disappears.
- * For the raw baseline the listener records each arrival itself, and the same watcher runs beside
- * it (polling the arrivals), so that both contenders share the 2 cores with the same busy thread.
- * Two multi-tier configurations run: the default batch window (5 ms) and none. The contenders take
- * turns in short rounds. A key still served from B's L1
- * {@value #DRAIN_SECONDS} seconds after the last write fails the driver.
+ * yielding between passes, and records when each disappears. For the raw baseline the listener
+ * records each arrival itself, and the same watcher runs beside it (polling the arrivals), so that
+ * both contenders share the 2 cores with the same busy thread. Two multi-tier configurations run:
+ * the default batch window (5 ms) and none. The contenders take turns in short rounds. A key still
+ * served from B's L1 {@value #DRAIN_SECONDS} seconds after the last write fails the driver.
+ *
+ * <p>{@code -Dinvalidation.driver.low-rate}, {@code .low-rounds} (of 2 s), {@code .high-rate} and
+ * {@code .high-rounds} (of 1 s) change the defaults: 100/s × 3 and 3000/s × 10.
  */
 @EnabledIfSystemProperty(named = "invalidation.driver", matches = "true")
 class InvalidationLagLoadDriver {

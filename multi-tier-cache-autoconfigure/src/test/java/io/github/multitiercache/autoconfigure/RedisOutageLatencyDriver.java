@@ -62,6 +62,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * run; Lettuce's default is 60 s); this cache runs with its defaults (250 ms command timeout, a
  * breaker that opens after 5 failures for 5 s). Any exception thrown to a caller of this cache fails
  * the driver; those of {@code RedisCacheManager} are counted.
+ *
+ * <p>{@code -Doutage.driver.phase-millis} (default 5000) and {@code -Doutage.driver.recovery-millis}
+ * (default 8000) change the length of the fault phases and of the phases after them.
  */
 @EnabledIfSystemProperty(named = "outage.driver", matches = "true")
 class RedisOutageLatencyDriver {
