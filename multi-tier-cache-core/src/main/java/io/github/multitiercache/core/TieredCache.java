@@ -724,10 +724,11 @@ public final class TieredCache {
      * @param stale the expired entry read from Redis, if any, for fail-safe
      */
     private <T> @Nullable T loadAndStore(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale) {
-        // Another leader may have filled L1 between our miss and our turn.
+        // Another leader may have filled L1 between our miss and our turn (an entry of an older
+        // epoch was dropped by the guard, and must not be served).
         if (l1 != null) {
             L1Entry entry = l1.get(key);
-            if (entry != null) {
+            if (entry != null && entry.epoch() == context.l1Guard().epoch()) {
                 @SuppressWarnings("unchecked")
                 T value = (T) entry.get();
                 return value;

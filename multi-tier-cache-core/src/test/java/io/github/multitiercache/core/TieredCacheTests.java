@@ -97,6 +97,20 @@ class TieredCacheTests {
     }
 
     @Test
+    void anL1EntryDroppedByTheGuardIsNeverServedByALoadingGet() {
+        L1Guard guard = new L1Guard(1000);
+        engine.withInvalidation(InvalidationPublisher.NONE, guard);
+        TieredCache cache = engine.cache("products", settings());
+        cache.put("k", "v1");
+        redisCommands().del(bytes(prefix + ":products:k"));
+        // A gap on the invalidation channel: every L1 entry is distrusted, though Caffeine still holds it.
+        guard.invalidateAll();
+
+        assertThat(cache.lookup("k")).isNull();
+        assertThat(cache.get("k", () -> "loaded")).isEqualTo("loaded");
+    }
+
+    @Test
     void secondInstanceReadsRedisWithoutCallingItsLoader() {
         TieredCache writer = engine.cache("products", settings());
         writer.put("p-1", new Product("p-1", "Lamp", 12));
