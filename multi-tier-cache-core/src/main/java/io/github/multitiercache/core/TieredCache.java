@@ -102,9 +102,9 @@ public final class TieredCache {
     private final CacheStatistics statistics = new CacheStatistics();
     private final LogThrottle warnings = new LogThrottle(logger);
     private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
-    // Bumped by every local invalidation of this cache, so that a value read before it is not put
-    // into L1 after it.
-    private final AtomicLong generation = new AtomicLong();
+    // Bumped by every local invalidation of a key (its stripe) or of the whole cache, so that a value
+    // read before it is not put into L1 after it.
+    private final Generations generations = new Generations();
     private volatile boolean pendingClear;
 
     /**
@@ -256,7 +256,7 @@ public final class TieredCache {
             return null;
         }
         String text = keyText(key);
-        return (text != null) ? lookupL2(key, text, fillTicket()) : null;
+        return (text != null) ? lookupL2(key, text, fillTicket(text)) : null;
     }
 
     /**
@@ -288,7 +288,7 @@ public final class TieredCache {
         }
         StoredEntry stale = null;
         if (l2 != null) {
-            long ticket = fillTicket();
+            long ticket = fillTicket(text);
             StoredEntry entry = readEntry(text, ticket);
             ValueWrapper shared = served(key, text, entry, ticket);
             if (shared != null) {
@@ -332,7 +332,7 @@ public final class TieredCache {
         if (text == null) {
             return null;
         }
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         return readEntryAsync(text, ticket).thenApply(entry -> served(key, text, entry, ticket));
     }
 
@@ -355,7 +355,7 @@ public final class TieredCache {
         if (text == null) {
             return loader.get();
         }
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         CompletableFuture<@Nullable ValueWrapper> shared = (l2 != null)
                 ? readEntryAsync(text, ticket).thenApply(entry -> served(key, text, entry, ticket))
                 : CompletableFuture.completedFuture(missWithoutL2());
@@ -386,8 +386,8 @@ public final class TieredCache {
             evict(key, text);
             return;
         }
-        generation.incrementAndGet();
-        store(key, text, value, 0, true, fillTicket());
+        generations.bump(text);
+        store(key, text, value, 0, true, fillTicket(text));
     }
 
     /**
@@ -407,8 +407,8 @@ public final class TieredCache {
         }
         statistics.puts.increment();
         if (l2 == null) {
-            generation.incrementAndGet();
-            store(key, text, value, 0, true, fillTicket());
+            generations.bump(text);
+            store(key, text, value, 0, true, fillTicket(text));
             return null;
         }
         long now = context.clock().millis();
@@ -426,13 +426,13 @@ public final class TieredCache {
             hotKeys.written(text, bytes, physicalTtl(ttl));
         }
         if (result.stored() || result.failed()) {
-            generation.incrementAndGet();
-            storeL1(key, text, value, ttl, fillTicket());
+            generations.bump(text);
+            storeL1(key, text, value, ttl, fillTicket(text));
             context.publisher().keysChanged(name, text);
             return null;
         }
         byte[] present = result.existing();
-        return (present != null) ? fromRedis(key, text, present, fillTicket()) : null;
+        return (present != null) ? fromRedis(key, text, present, fillTicket(text)) : null;
     }
 
     /**
@@ -456,7 +456,7 @@ public final class TieredCache {
      */
     public boolean clear() {
         statistics.clears.increment();
-        generation.incrementAndGet();
+        generations.bumpAll();
         boolean present = false;
         if (l2 != null) {
             // Locks first, so that no load under way can write its value after the values are gone.
@@ -486,7 +486,7 @@ public final class TieredCache {
      * @return whether it was present
      */
     public boolean invalidateLocal(String keyText) {
-        generation.incrementAndGet();
+        generations.bump(keyText);
         if (hotKeys != null) {
             // Its writer may not have known the key was hot here, and left the replicas as they were.
             hotKeys.deletedAsync(keyText);
@@ -508,7 +508,7 @@ public final class TieredCache {
 
     /** Drops this instance's whole L1 only. */
     public void clearLocal() {
-        generation.incrementAndGet();
+        generations.bumpAll();
         if (l1 != null) {
             l1.invalidateAll();
         }
@@ -613,11 +613,11 @@ public final class TieredCache {
 
     private void copyToReplicas(HotKeys hot, String text) {
         RedisTier redis = Objects.requireNonNull(l2);
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         byte[] bytes = redis.get(redisKey(text));
         StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
         hot.copied(text, (entry != null) ? bytes : null, (entry != null) ? physicalRemaining(entry) : 0,
-                this::fillTicket, ticket);
+                () -> fillTicket(text), ticket);
     }
 
     /** The time an entry read from Redis has left there, fail-safe's stale period included. */
@@ -651,7 +651,7 @@ public final class TieredCache {
         StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
         if (replica != null && entry != null) {
             Objects.requireNonNull(hotKeys).refill(replica, Objects.requireNonNull(bytes), physicalRemaining(entry),
-                    this::fillTicket, ticket);
+                    () -> fillTicket(text), ticket);
         }
         return entry;
     }
@@ -672,7 +672,7 @@ public final class TieredCache {
                 StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
                 if (entry != null) {
                     Objects.requireNonNull(hotKeys).refill(replica, Objects.requireNonNull(bytes),
-                            physicalRemaining(entry), this::fillTicket, ticket);
+                            physicalRemaining(entry), () -> fillTicket(text), ticket);
                 }
                 return entry;
             });
@@ -680,11 +680,12 @@ public final class TieredCache {
     }
 
     /**
-     * Taken before a value is read from Redis or loaded: the guard's epoch and this cache's
-     * generation, so that the value is put into L1 only if nothing was invalidated meanwhile.
+     * Taken before a value is read from Redis or loaded: the guard's epoch and the key's generation,
+     * so that the value is put into L1 only if nothing invalidated the key (or the cache, or all of
+     * L1) meanwhile.
      */
-    private long fillTicket() {
-        return ((long) context.l1Guard().epoch() << 32) | (generation.get() & 0xFFFFFFFFL);
+    private long fillTicket(String text) {
+        return ((long) context.l1Guard().epoch() << 32) | (generations.of(text) & 0xFFFFFFFFL);
     }
 
     private @Nullable ValueWrapper missWithoutL2() {
@@ -734,7 +735,7 @@ public final class TieredCache {
                 return value;
             }
         }
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         long startNanos = System.nanoTime();
         byte[] valueKey = redisKey(text);
         byte[] lockKey = (coordinator != null && settings.stampede().enabled()) ? coordinator.lockKey(valueKey) : null;
@@ -853,10 +854,10 @@ public final class TieredCache {
                 return loadNow(key, loader, sink);
             }
             catch (ValueRetrievalException ex) {
-                return staleOrThrow(key, text, stale, fillTicket(), ex);
+                return staleOrThrow(key, text, stale, fillTicket(text), ex);
             }
         }
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         CompletableFuture<T> task;
         try {
             task = CompletableFuture.supplyAsync(() -> loadNow(key, loader, sink), context.executor());
@@ -990,7 +991,7 @@ public final class TieredCache {
         if (lockKey == null) {
             return;
         }
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         Acquisition attempt = coordinator.acquire(valueKey, lockKey, settings.stampede().lease().toMillis(),
                 context.clock().millis(), entry.expiresAtEpochMillis());
         if (attempt.state() != Acquisition.State.ACQUIRED) {
@@ -1106,7 +1107,7 @@ public final class TieredCache {
     }
 
     private <T> CompletableFuture<T> loadAndStoreAsync(Object key, String text, Supplier<CompletableFuture<T>> loader) {
-        long ticket = fillTicket();
+        long ticket = fillTicket(text);
         long start = System.nanoTime();
         CompletableFuture<T> loading;
         try {
@@ -1209,12 +1210,12 @@ public final class TieredCache {
             return null;
         }
         long ttl = context.l1Guard().capTtl(ttlMillis);
-        if (ttl <= 0 || fillTicket() != ticket) {
+        if (ttl <= 0 || fillTicket(text) != ticket) {
             return null;
         }
         L1Entry entry = l1.put(key, text, (value != null) ? value : NullValue.INSTANCE,
                 TimeUnit.MILLISECONDS.toNanos(ttl), (int) (ticket >>> 32));
-        if (fillTicket() != ticket) {
+        if (fillTicket(text) != ticket) {
             l1.invalidate(key);
             return null;
         }
@@ -1223,7 +1224,7 @@ public final class TieredCache {
 
     private boolean evict(Object key, String text) {
         statistics.evictions.increment();
-        generation.incrementAndGet();
+        generations.bump(text);
         boolean present = false;
         if (l1 != null) {
             present = l1.invalidate(key) | l1.invalidateByText(text);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -108,6 +109,43 @@ class TieredCacheTests {
 
         assertThat(cache.lookup("k")).isNull();
         assertThat(cache.get("k", () -> "loaded")).isEqualTo("loaded");
+    }
+
+    @Test
+    void aWriteOfAnotherKeyDuringALoadDoesNotKeepTheLoadedValueOutOfL1() throws Exception {
+        TieredCache cache = engine.cache("products", settings());
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<String> load = CompletableFuture.supplyAsync(() -> cache.get("loaded", () -> {
+            loading.countDown();
+            release.await();
+            return "value";
+        }));
+        assertThat(loading.await(5, TimeUnit.SECONDS)).isTrue();
+        cache.put("written", "other");
+        cache.evict("evicted");
+        release.countDown();
+        assertThat(load.get(5, TimeUnit.SECONDS)).isEqualTo("value");
+
+        assertThat(cache.l1().remainingNanos("loaded")).as("filled into L1").isPositive();
+    }
+
+    @Test
+    void aWriteOfTheSameKeyDuringALoadKeepsTheLoadedValueOutOfL1() throws Exception {
+        TieredCache cache = engine.cache("products", settings().toBuilder().l2Enabled(false).build());
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<String> load = CompletableFuture.supplyAsync(() -> cache.get("key", () -> {
+            loading.countDown();
+            release.await();
+            return "loaded before the write";
+        }));
+        assertThat(loading.await(5, TimeUnit.SECONDS)).isTrue();
+        cache.put("key", "written");
+        release.countDown();
+        load.get(5, TimeUnit.SECONDS);
+
+        assertThat(cache.lookup("key").get()).isEqualTo("written");
     }
 
     @Test
