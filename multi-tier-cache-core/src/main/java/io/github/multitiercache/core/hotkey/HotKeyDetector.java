@@ -19,22 +19,31 @@ import java.util.function.LongSupplier;
  * {@code 2 × maxHotKeys} candidates are kept, the coldest dropped first, and at each window change a
  * candidate whose previous window fell below half the threshold cools down and is dropped.
  *
- * <p>{@link #record(Object)} is meant for every read: a hash, four counter reads and at most four
- * writes, a clock read on one call in 64 (chosen at random, so that no counter shared by the
- * reading threads is written for it), and a map lookup only for keys over the threshold (one in
- * sixteen of their reads, fewer for high thresholds); a key joins the candidates only if it is
- * counted above the coldest candidate once they are full. Memory is {@code 2 × 4 × sketchWidth} ints plus the candidates,
- * whatever the number of distinct keys.
+ * <p>{@link #record(Object)} is meant for every read. With a threshold of at least 2,000 reads per
+ * window (the default is 5,000), only one read in 2, 4, 8 or 16, chosen at random, is counted, so
+ * that a key at the threshold still has at least 1,000 counted reads per window; the counts (and
+ * rates) are scaled back. A read that is not counted costs one random number; a counted one a hash,
+ * four counter reads and at most four writes, a clock read one time in 64 (chosen at random, so that
+ * no counter shared by the reading threads is written for it), and a map lookup for keys over the
+ * threshold only (one in sixteen of their counted reads, fewer for high thresholds); a key joins the
+ * candidates only if it is counted above the coldest candidate once they are full. Memory is
+ * {@code 2 × 4 × sketchWidth} ints plus the candidates, whatever the number of distinct keys.
  *
  * <p>Thread-safe; counts are approximate under contention (an increment may be lost), never
  * under-estimated otherwise.
  */
 public final class HotKeyDetector {
 
+    private static final int MAX_SAMPLE_SHIFT = 4;
+    private static final double MIN_SAMPLES_AT_THRESHOLD = 1_000;
+
     private final HotKeySettings settings;
     private final LongSupplier nanoClock;
     private final long windowNanos;
     private final int threshold;
+    // Reads are counted one in 2^sampleShift, chosen at random (see the constructor).
+    private final int sampleShift;
+    private final int sampleMask;
     private final Map<Object, Long> candidates = new ConcurrentHashMap<>();
     private final Object rotation = new Object();
     private final Object admission = new Object();
@@ -54,8 +63,14 @@ public final class HotKeyDetector {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.windowNanos = settings.window().toNanos();
-        this.threshold = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-                Math.ceil(settings.minReadsPerSecond() * settings.window().toNanos() / 1e9)));
+        double readsAtThreshold = settings.minReadsPerSecond() * settings.window().toNanos() / 1e9;
+        // Count one read in 2, 4, 8 or 16 when a hot key has at least 1,000 counted reads per window
+        // even so: the count of a key at the threshold is then off by about 3 % (one standard deviation)
+        // at most, and a read that is not counted costs one random number.
+        this.sampleShift = (int) Math.max(0, Math.min(MAX_SAMPLE_SHIFT,
+                Math.floor(Math.log(readsAtThreshold / MIN_SAMPLES_AT_THRESHOLD) / Math.log(2))));
+        this.sampleMask = (1 << sampleShift) - 1;
+        this.threshold = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(readsAtThreshold / (1 << sampleShift))));
         // A key over the threshold is offered as a candidate every 16th read, or less often for high
         // thresholds: at most 1/16 of the threshold late.
         this.admissionMask = Math.max(15, Integer.highestOneBit(Math.max(1, threshold / 16)) - 1);
@@ -72,11 +87,15 @@ public final class HotKeyDetector {
     /**
      * Counts one read of a key.
      * @param key the cache key
-     * @return {@code true} on the calls (about one in 64) that also looked at the clock, a cue for
-     *         the caller's own periodic work
+     * @return {@code true} on the calls (one in 64 counted ones) that also looked at the clock, a
+     *         cue for the caller's own periodic work
      */
     public boolean record(Object key) {
-        boolean tick = (ThreadLocalRandom.current().nextInt() & 63) == 0;
+        int random = ThreadLocalRandom.current().nextInt();
+        if ((random & sampleMask) != 0) {
+            return false;
+        }
+        boolean tick = ((random >>> 8) & 63) == 0;
         if (tick) {
             maybeRotate(nanoClock.getAsLong());
         }
@@ -119,7 +138,7 @@ public final class HotKeyDetector {
     public List<HotKey> hotKeys() {
         long now = nanoClock.getAsLong();
         maybeRotate(now);
-        double seconds = windowNanos / 1e9;
+        double seconds = windowNanos / 1e9 / (1 << sampleShift);
         List<HotKey> hot = new ArrayList<>();
         candidates.forEach((key, hash) -> {
             double count = estimate(hash, now);

@@ -58,20 +58,27 @@ class HotKeyDetectorTests {
                 clock.addAndGet(1_000_000);
             }
         }
-        Set<String> trulyHot = exact.entrySet().stream().filter(entry -> entry.getValue() / 10.0 > 2_000)
-                .map(entry -> "product-" + entry.getKey()).collect(Collectors.toSet());
+        // One read in 16 is counted (20,000 reads per window at the threshold), so a key within a few
+        // per cent of the threshold may fall either way; none further off may.
+        Set<String> clearlyHot = keysWithRate(exact, rate -> rate > 2_000 * 1.1);
+        Set<String> hotOrBorderline = keysWithRate(exact, rate -> rate > 2_000 * 0.9);
         List<HotKey> detected = detector.hotKeys();
 
-        assertThat(trulyHot).hasSizeBetween(3, 32);
+        assertThat(clearlyHot).hasSizeBetween(3, 32);
         assertThat(detected).extracting(HotKey::key).map(String.class::cast)
-                .containsExactlyInAnyOrderElementsOf(trulyHot);
+                .containsAll(clearlyHot).allMatch(hotOrBorderline::contains);
         for (HotKey hot : detected) {
             int rank = Integer.parseInt(((String) hot.key()).substring("product-".length()));
             double trueRate = exact.get(rank) / 10.0;
             assertThat(hot.readsPerSecond()).as("rate of %s", hot.key())
-                    .isBetween(trueRate * 0.95, trueRate * 1.10);
+                    .isBetween(trueRate * 0.90, trueRate * 1.10);
         }
         assertThat(detected).isSortedAccordingTo((a, b) -> Double.compare(b.readsPerSecond(), a.readsPerSecond()));
+    }
+
+    private static Set<String> keysWithRate(Map<Integer, Integer> exact, java.util.function.DoublePredicate rate) {
+        return exact.entrySet().stream().filter(entry -> rate.test(entry.getValue() / 10.0))
+                .map(entry -> "product-" + entry.getKey()).collect(Collectors.toSet());
     }
 
     @Test
@@ -108,6 +115,25 @@ class HotKeyDetectorTests {
         List<HotKey> hot = detector.hotKeys();
         assertThat(hot).hasSize(8);
         assertThat(hot.subList(0, 3)).extracting(HotKey::key).containsExactlyInAnyOrder("hot-1", "hot-2", "hot-3");
+    }
+
+    @Test
+    void withTheDefaultsOneReadInFourIsCountedAndRatesAreScaledBack() {
+        // Defaults: 500 reads/s over 10 s, 5,000 reads per window at the threshold.
+        HotKeyDetector detector = new HotKeyDetector(HotKeySettings.defaults(), clock::get);
+        for (int millis = 0; millis < 10_000; millis++) {
+            if (millis % 10 < 6) {
+                detector.record("at-600-per-second");
+            }
+            if (millis % 10 < 4) {
+                detector.record("at-400-per-second");
+            }
+            clock.addAndGet(1_000_000);
+        }
+        assertThat(detector.hotKeys()).singleElement().satisfies(hot -> {
+            assertThat(hot.key()).isEqualTo("at-600-per-second");
+            assertThat(hot.readsPerSecond()).isBetween(540.0, 660.0);
+        });
     }
 
     @Test
