@@ -46,9 +46,11 @@ public final class CircuitBreaker {
     private final int failureThreshold;
     private final long openNanos;
     private final LongSupplier nanoClock;
-    private final AtomicReference<State> state = new AtomicReference<>(State.CLOSED);
+    // The state and when it began, replaced as one: a compare-and-set on it cannot succeed on a
+    // state that left and came back meanwhile (OPEN → HALF_OPEN → OPEN), which would let a second
+    // probe through at once.
+    private final AtomicReference<Phase> phase = new AtomicReference<>(new Phase(State.CLOSED, 0));
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
-    private volatile long openedAtNanos;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     /**
@@ -83,18 +85,18 @@ public final class CircuitBreaker {
      * @return {@code true} when the call may proceed
      */
     public boolean tryAcquire() {
-        State current = state.get();
-        if (current == State.CLOSED) {
+        Phase current = phase.get();
+        if (current.state == State.CLOSED) {
             return true;
         }
-        if (nanoClock.getAsLong() - openedAtNanos < openNanos) {
+        long now = nanoClock.getAsLong();
+        if (now - current.sinceNanos < openNanos) {
             return false;
         }
         // Open long enough, or a probe went silent: let exactly one caller through.
-        if (state.compareAndSet(current, State.HALF_OPEN)) {
-            openedAtNanos = nanoClock.getAsLong();
-            if (current != State.HALF_OPEN) {
-                notify(current, State.HALF_OPEN);
+        if (phase.compareAndSet(current, new Phase(State.HALF_OPEN, now))) {
+            if (current.state != State.HALF_OPEN) {
+                notify(current.state, State.HALF_OPEN);
             }
             return true;
         }
@@ -106,20 +108,20 @@ public final class CircuitBreaker {
         if (consecutiveFailures.get() != 0) {
             consecutiveFailures.set(0);
         }
-        State current = state.get();
-        if (current != State.CLOSED && state.compareAndSet(current, State.CLOSED)) {
-            notify(current, State.CLOSED);
+        Phase current = phase.get();
+        if (current.state != State.CLOSED
+                && phase.compareAndSet(current, new Phase(State.CLOSED, nanoClock.getAsLong()))) {
+            notify(current.state, State.CLOSED);
         }
     }
 
     /** Reports a failed or timed-out call. */
     public void onFailure() {
         int failures = consecutiveFailures.incrementAndGet();
-        State current = state.get();
-        if (current == State.HALF_OPEN || (current == State.CLOSED && failures >= failureThreshold)) {
-            if (state.compareAndSet(current, State.OPEN)) {
-                openedAtNanos = nanoClock.getAsLong();
-                notify(current, State.OPEN);
+        Phase current = phase.get();
+        if (current.state == State.HALF_OPEN || (current.state == State.CLOSED && failures >= failureThreshold)) {
+            if (phase.compareAndSet(current, new Phase(State.OPEN, nanoClock.getAsLong()))) {
+                notify(current.state, State.OPEN);
             }
         }
     }
@@ -135,7 +137,19 @@ public final class CircuitBreaker {
      * @return the state
      */
     public State state() {
-        return state.get();
+        return phase.get().state;
+    }
+
+    /** A state and the monotonic time it began; never reused, so that compare-and-set sees every change. */
+    private static final class Phase {
+
+        final State state;
+        final long sinceNanos;
+
+        Phase(State state, long sinceNanos) {
+            this.state = state;
+            this.sinceNanos = sinceNanos;
+        }
     }
 
     /**
