@@ -105,8 +105,8 @@ class MultiTierCacheEndpointTests {
 
     @Test
     void hotKeysAreListedWithTheirEstimatedRatesHereAndAsAnnouncedOnTheOtherInstance() throws Exception {
-        MultiTierCache onA = (MultiTierCache) instanceA.getBean(MultiTierCacheManager.class).getCache("trending");
-        MultiTierCache onB = (MultiTierCache) instanceB.getBean(MultiTierCacheManager.class).getCache("trending");
+        MultiTierCache onA = instanceA.getBean(MultiTierCacheManager.class).getCache("trending");
+        MultiTierCache onB = instanceB.getBean(MultiTierCacheManager.class).getCache("trending");
         onA.put("flash-sale", "50% off");
         onB.getNativeCache().lookup("flash-sale");
 
