@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -54,11 +55,16 @@ public final class RedisTier implements AutoCloseable {
     private static final Object FAILED = new Object();
     private static final Object SENT = new Object();
     private static final int SCAN_BATCH = 1000;
+    private static final long REJECTION_WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
     private final RedisConnectionHolder connections;
     private final long timeoutNanos;
     private final CircuitBreaker breaker;
     private final AtomicBoolean failing = new AtomicBoolean();
+    // Error replies (OOM under noeviction, NOPERM from an ACL) can come with every call: one WARN per
+    // interval, DEBUG for the others.
+    private final AtomicLong nextRejectionWarningNanos = new AtomicLong(Long.MIN_VALUE);
+    private final LongAdder rejectionsSinceWarning = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -480,7 +486,7 @@ public final class RedisTier implements AutoCloseable {
         if (error instanceof RedisCommandExecutionException) {
             // An error reply: Redis is reachable, the command was wrong for the data.
             breaker.onSuccess();
-            logger.warn("Redis rejected " + operation + ": " + error.getMessage());
+            warnRejected(operation, error);
             return;
         }
         failures.increment();
@@ -493,6 +499,24 @@ public final class RedisTier implements AutoCloseable {
         }
         else if (logger.isDebugEnabled()) {
             logger.debug("Redis " + operation + " failed: " + error);
+        }
+    }
+
+    private void warnRejected(String operation, Throwable error) {
+        long now = System.nanoTime();
+        long next = nextRejectionWarningNanos.get();
+        if ((next == Long.MIN_VALUE || now - next >= 0)
+                && nextRejectionWarningNanos.compareAndSet(next, now + REJECTION_WARNING_INTERVAL_NANOS)) {
+            long more = rejectionsSinceWarning.sumThenReset();
+            logger.warn("Redis rejected " + operation + ": " + error.getMessage()
+                    + ((more > 0) ? " (and " + more + " more rejections since the last warning)" : "")
+                    + "; further rejections are logged at DEBUG for 10s");
+        }
+        else {
+            rejectionsSinceWarning.increment();
+            if (logger.isDebugEnabled()) {
+                logger.debug("Redis rejected " + operation + ": " + error.getMessage());
+            }
         }
     }
 
