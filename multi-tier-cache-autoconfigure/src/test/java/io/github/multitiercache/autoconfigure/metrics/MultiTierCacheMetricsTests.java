@@ -1,10 +1,16 @@
 package io.github.multitiercache.autoconfigure.metrics;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.github.multitiercache.autoconfigure.MultiTierCacheAutoConfiguration;
 import io.github.multitiercache.core.TieredCache;
@@ -254,6 +260,25 @@ class MultiTierCacheMetricsTests {
                             "multitier_cache_invalidation_lag_seconds_bucket{le=\"0.001\"} 0",
                             "multitier_cache_invalidation_lag_seconds_count 0");
                     assertThat(scrape).doesNotContain("key=");
+                });
+    }
+
+    @Test
+    void everyMeterTheGrafanaDashboardQueriesIsScraped() throws Exception {
+        String dashboard = Files.readString(Path.of("../docs/grafana/multi-tier-cache.json"));
+        Set<String> queried = new TreeSet<>();
+        Matcher names = Pattern.compile("\\b((?:multitier_cache|cache)_[a-z_]+)\\b")
+                .matcher(dashboard);
+        while (names.find()) {
+            queried.add(names.group(1));
+        }
+        assertThat(queried).contains("multitier_cache_gets_total", "multitier_cache_hot_keys");
+        contextRunner.withBean(PrometheusMeterRegistry.class, () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+                .run(context -> {
+                    runKnownSequence(context);
+                    String scrape = context.getBean(PrometheusMeterRegistry.class).scrape();
+                    assertThat(queried).allSatisfy(name -> assertThat(scrape).as(name)
+                            .containsPattern("(?m)^" + name + "[{ ]"));
                 });
     }
 
