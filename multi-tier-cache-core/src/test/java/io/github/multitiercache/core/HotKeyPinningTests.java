@@ -1,13 +1,10 @@
 package io.github.multitiercache.core;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 
 import io.github.multitiercache.core.hotkey.HotKeySettings;
 import io.github.multitiercache.core.hotkey.HotKeyStatus;
-import io.github.multitiercache.core.invalidation.InvalidationBus;
-import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.testsupport.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,16 +26,15 @@ class HotKeyPinningTests {
             .l1Enabled(false).l2Ttl(Duration.ofMinutes(10)).ttlJitter(0).hotKeys(HOT).build();
 
     private RedisServer redis;
-    private Instance a;
-    private Instance b;
+    private TestRedis a;
+    private TestRedis b;
 
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        a = new Instance(redis.port());
-        b = new Instance(redis.port());
-        await().atMost(Duration.ofSeconds(5)).until(() -> a.bus.isHealthy() && b.bus.isHealthy()
-                && a.bus.statistics().heartbeatsReceived() > 0 && b.bus.statistics().heartbeatsReceived() > 0);
+        a = TestRedis.standalone(redis.port(), "h").withBus(Duration.ofMillis(100), Duration.ofMillis(600));
+        b = TestRedis.standalone(redis.port(), "h").withBus(Duration.ofMillis(100), Duration.ofMillis(600));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.busReady() && b.busReady());
     }
 
     @AfterEach
@@ -61,8 +57,8 @@ class HotKeyPinningTests {
 
     @Test
     void aHotKeyInACacheWithL1OffIsServedFromL1AndAnEvictOnAnotherInstanceRemovesIt() {
-        TieredCache onA = a.cache("pinned");
-        TieredCache onB = b.cache("pinned");
+        TieredCache onA = a.cache("pinned", L1_OFF);
+        TieredCache onB = b.cache("pinned", L1_OFF);
         onA.put("celebrity", "v1");
         onA.put("ordinary", "o1");
 
@@ -94,8 +90,8 @@ class HotKeyPinningTests {
 
     @Test
     void hotKeysAreAnnouncedToTheOtherInstancesAndCoolDownWhenTrafficStops() {
-        TieredCache onA = a.cache("announced");
-        TieredCache onB = b.cache("announced");
+        TieredCache onA = a.cache("announced", L1_OFF);
+        TieredCache onB = b.cache("announced", L1_OFF);
         onA.put("flash-sale", "v");
 
         readUntilHot(onB, "flash-sale");
@@ -121,7 +117,7 @@ class HotKeyPinningTests {
 
     @Test
     void standaloneRedisGetsNoReplicas() {
-        TieredCache cache = a.cache("standalone");
+        TieredCache cache = a.cache("standalone", L1_OFF);
         cache.put("k", "v");
         readUntilHot(cache, "k");
         cache.put("k", "v2");
@@ -133,7 +129,7 @@ class HotKeyPinningTests {
 
     @Test
     void aCacheWithHotKeysOffKeepsNoL1AndCountsNothing() {
-        TieredCache cache = a.engine.cache("off", L1_OFF.toBuilder().hotKeys(HOT.disabled()).build());
+        TieredCache cache = a.cache("off", L1_OFF.toBuilder().hotKeys(HOT.disabled()).build());
         cache.put("k", "v");
         for (int i = 0; i < 500; i++) {
             cache.lookup("k");
@@ -141,32 +137,5 @@ class HotKeyPinningTests {
         assertThat(cache.l1()).isNull();
         assertThat(cache.hotKeys()).isEmpty();
         assertThat(cache.hotKeyStatistics()).isNull();
-    }
-
-    static final class Instance implements AutoCloseable {
-
-        final TestRedis engine;
-        final L1Guard guard = new L1Guard(300);
-        final InvalidationBus bus;
-
-        Instance(int port) {
-            TestRedis base = TestRedis.standalone(port, "h");
-            this.bus = new InvalidationBus(base.tier, base.connectionFactory, guard,
-                    new InvalidationSettings("h:invalidation", Duration.ofMillis(100), Duration.ofMillis(600),
-                            Duration.ofMillis(300), 500, Duration.ofMillis(5)),
-                    System::nanoTime, Clock.systemUTC());
-            this.engine = base.withInvalidation(bus, guard);
-            bus.start();
-        }
-
-        TieredCache cache(String name) {
-            return engine.cache(name, L1_OFF);
-        }
-
-        @Override
-        public void close() {
-            bus.destroy();
-            engine.close();
-        }
     }
 }

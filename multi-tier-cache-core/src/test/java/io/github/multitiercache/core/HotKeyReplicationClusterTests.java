@@ -1,6 +1,5 @@
 package io.github.multitiercache.core;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,8 +10,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.github.multitiercache.core.hotkey.HotKeySettings;
-import io.github.multitiercache.core.invalidation.InvalidationBus;
-import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.testsupport.RedisCluster;
 import io.github.multitiercache.testsupport.RedisServer;
 import org.junit.jupiter.api.Test;
@@ -134,32 +131,33 @@ class HotKeyReplicationClusterTests {
 
     @Test
     void announcedKeysAreReadFromReplicasAndAWriterUnawareOfTheHotKeyLeavesNoStaleReplica() throws Exception {
-        try (Instance a = new Instance(REPLICATED); Instance b = new Instance(REPLICATED);
-                Instance unaware = new Instance(REPLICATED.toBuilder()
-                        .hotKeys(REPLICATED.hotKeys().disabled()).build())) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> a.bus.isHealthy() && b.bus.isHealthy()
-                    && unaware.bus.isHealthy() && a.bus.statistics().heartbeatsReceived() > 0
-                    && b.bus.statistics().heartbeatsReceived() > 0 && unaware.bus.statistics().heartbeatsReceived() > 0);
-            putUntilStored(a.cache, "k", "v1");
-            readUntilReplicated(b.cache, "k");
+        try (TestRedis instanceA = instance(); TestRedis instanceB = instance(); TestRedis instanceC = instance()) {
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> instanceA.busReady() && instanceB.busReady() && instanceC.busReady());
+            TieredCache onA = instanceA.cache("shared", REPLICATED);
+            TieredCache onB = instanceB.cache("shared", REPLICATED);
+            TieredCache onUnaware = instanceC.cache("shared",
+                    REPLICATED.toBuilder().hotKeys(REPLICATED.hotKeys().disabled()).build());
+            putUntilStored(onA, "k", "v1");
+            readUntilReplicated(onB, "k");
             // B keeps reading (and announcing) the key; A reads it too slowly to find it hot itself.
             AtomicBoolean reading = new AtomicBoolean(true);
             Thread reader = new Thread(() -> {
                 while (reading.get()) {
-                    b.cache.lookup("k");
+                    onB.lookup("k");
                     LockSupport.parkNanos(200_000);
                 }
             });
             reader.start();
             try {
-                long replicaHits = a.cache.hotKeyStatistics().replicaHits();
+                long replicaHits = onA.hotKeyStatistics().replicaHits();
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
                     for (int i = 0; i < 3; i++) {
-                        assertThat(a.cache.lookup("k").get()).isEqualTo("v1");
+                        assertThat(onA.lookup("k").get()).isEqualTo("v1");
                     }
-                    return a.cache.hotKeyStatistics().replicaHits() - replicaHits >= 10;
+                    return onA.hotKeyStatistics().replicaHits() - replicaHits >= 10;
                 });
-                assertThat(a.cache.hotKeys()).singleElement().satisfies(hot -> {
+                assertThat(onA.hotKeys()).singleElement().satisfies(hot -> {
                     assertThat(hot.announced()).isTrue();
                     assertThat(hot.local()).isFalse();
                 });
@@ -171,38 +169,18 @@ class HotKeyReplicationClusterTests {
 
             // An instance that does not know the key is hot writes the key alone; the instances
             // that do drop the replicas when its invalidation arrives.
-            unaware.cache.put("k", "v2");
+            onUnaware.put("k", "v2");
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 for (int i = 0; i < 30; i++) {
-                    assertThat(a.cache.lookup("k").get()).isEqualTo("v2");
-                    assertThat(b.cache.lookup("k").get()).isEqualTo("v2");
+                    assertThat(onA.lookup("k").get()).isEqualTo("v2");
+                    assertThat(onB.lookup("k").get()).isEqualTo("v2");
                 }
             });
         }
     }
 
-    private static final class Instance implements AutoCloseable {
-
-        final L1Guard guard = new L1Guard(300);
-        final TestRedis engine;
-        final InvalidationBus bus;
-        final TieredCache cache;
-
-        Instance(CacheSettings settings) {
-            TestRedis base = TestRedis.cluster(cluster.nodeAddresses(), "ha");
-            bus = new InvalidationBus(base.tier, base.connectionFactory, guard,
-                    new InvalidationSettings("ha:invalidation", Duration.ofMillis(200), Duration.ofSeconds(2),
-                            Duration.ofMillis(300), 500, Duration.ofMillis(5)),
-                    System::nanoTime, Clock.systemUTC());
-            engine = base.withInvalidation(bus, guard);
-            bus.start();
-            cache = engine.cache("shared", settings);
-        }
-
-        @Override
-        public void close() {
-            bus.destroy();
-            engine.close();
-        }
+    /** One application instance on the cluster, with its invalidation bus. */
+    private static TestRedis instance() {
+        return TestRedis.cluster(cluster.nodeAddresses(), "ha").withBus(Duration.ofMillis(200), Duration.ofSeconds(2));
     }
 }

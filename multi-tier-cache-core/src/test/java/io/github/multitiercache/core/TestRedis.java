@@ -7,8 +7,11 @@ import java.util.concurrent.ForkJoinPool;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.invalidation.InvalidationBus;
+import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
@@ -24,6 +27,10 @@ public final class TestRedis implements AutoCloseable {
     public final LettuceConnectionFactory connectionFactory;
     public final RedisTier tier;
     public TieredCacheContext context;
+    /** The invalidation bus, once {@link #withBus(Duration, Duration)} added one. */
+    public @Nullable InvalidationBus bus;
+    /** The L1 guard of the bus, once {@link #withBus(Duration, Duration)} added one. */
+    public @Nullable L1Guard guard;
 
     private TestRedis(LettuceConnectionFactory connectionFactory, Duration commandTimeout, String prefix,
             InvalidationPublisher publisher) {
@@ -65,12 +72,40 @@ public final class TestRedis implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Adds a started invalidation bus on {@code <prefix>:invalidation}, as one application instance
+     * has: degraded L1 entries live 300ms, at most 500 keys per message, a 5ms batch window. It is
+     * stopped by {@link #close()}.
+     */
+    public TestRedis withBus(Duration heartbeatInterval, Duration maxStaleness) {
+        L1Guard l1Guard = new L1Guard(300);
+        InvalidationBus invalidationBus = new InvalidationBus(tier, connectionFactory, l1Guard,
+                new InvalidationSettings(context.keyPrefix() + ":invalidation", heartbeatInterval, maxStaleness,
+                        Duration.ofMillis(300), 500, Duration.ofMillis(5)),
+                System::nanoTime, Clock.systemUTC());
+        this.guard = l1Guard;
+        this.bus = invalidationBus;
+        context = context.withInvalidation(invalidationBus, l1Guard);
+        invalidationBus.start();
+        return this;
+    }
+
+    /** @return whether the bus is healthy and has heard its own heartbeat */
+    public boolean busReady() {
+        InvalidationBus invalidationBus = bus;
+        return invalidationBus != null && invalidationBus.isHealthy()
+                && invalidationBus.statistics().heartbeatsReceived() > 0;
+    }
+
     public TieredCache cache(String name, CacheSettings settings) {
         return new TieredCache(name, settings, context);
     }
 
     @Override
     public void close() {
+        if (bus != null) {
+            bus.destroy();
+        }
         tier.close();
         connectionFactory.destroy();
     }

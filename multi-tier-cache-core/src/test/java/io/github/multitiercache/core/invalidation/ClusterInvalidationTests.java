@@ -1,7 +1,7 @@
 package io.github.multitiercache.core.invalidation;
 
-import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 
 import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.core.L1Guard;
@@ -49,23 +49,13 @@ class ClusterInvalidationTests {
 
     private static final class Instance implements AutoCloseable {
 
-        final L1Guard guard = new L1Guard(300);
-        final TestRedis engine;
-        final InvalidationBus bus;
-
-        Instance() {
-            TestRedis base = TestRedis.cluster(cluster.nodeAddresses(), "cl");
-            bus = new InvalidationBus(base.tier, base.connectionFactory, guard,
-                    new InvalidationSettings("cl:invalidation", Duration.ofMillis(100), Duration.ofMillis(600),
-                            Duration.ofMillis(300), 500, Duration.ofMillis(5)),
-                    System::nanoTime, Clock.systemUTC());
-            engine = base.withInvalidation(bus, guard);
-            bus.start();
-        }
+        final TestRedis engine = TestRedis.cluster(cluster.nodeAddresses(), "cl")
+                .withBus(Duration.ofMillis(100), Duration.ofMillis(600));
+        final L1Guard guard = Objects.requireNonNull(engine.guard);
+        final InvalidationBus bus = Objects.requireNonNull(engine.bus);
 
         @Override
         public void close() {
-            bus.destroy();
             engine.close();
         }
     }

@@ -1,7 +1,7 @@
 package io.github.multitiercache.core.invalidation;
 
-import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 
 import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.core.InvalidationPublisher;
@@ -206,7 +206,7 @@ class InvalidationBusTests {
     static final class Instance implements AutoCloseable {
 
         final TestRedis engine;
-        final L1Guard guard = new L1Guard(300);
+        final L1Guard guard;
         final InvalidationBus bus;
 
         Instance(int port) {
@@ -214,13 +214,10 @@ class InvalidationBusTests {
         }
 
         Instance(int port, Duration commandTimeout) {
-            TestRedis base = TestRedis.standalone(port, "t", commandTimeout, InvalidationPublisher.NONE);
-            this.bus = new InvalidationBus(base.tier, base.connectionFactory, guard,
-                    new InvalidationSettings("t:invalidation", Duration.ofMillis(100), Duration.ofMillis(600),
-                            Duration.ofMillis(300), 500, Duration.ofMillis(5)),
-                    System::nanoTime, Clock.systemUTC());
-            this.engine = base.withInvalidation(bus, guard);
-            bus.start();
+            this.engine = TestRedis.standalone(port, "t", commandTimeout, InvalidationPublisher.NONE)
+                    .withBus(Duration.ofMillis(100), Duration.ofMillis(600));
+            this.guard = Objects.requireNonNull(engine.guard);
+            this.bus = Objects.requireNonNull(engine.bus);
         }
 
         TieredCache cache(String name) {
@@ -229,7 +226,6 @@ class InvalidationBusTests {
 
         @Override
         public void close() {
-            bus.destroy();
             engine.close();
         }
     }
