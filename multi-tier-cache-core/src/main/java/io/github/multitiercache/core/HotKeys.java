@@ -132,6 +132,15 @@ final class HotKeys {
     }
 
     /**
+     * Starts a review now if one is due and none is under way: for readers of the hot keys (the
+     * endpoint, meters), so that what they see is current even when reads have not started one yet.
+     * @return {@code true} when the caller should run {@link #review()} now
+     */
+    boolean startReviewIfDue() {
+        return nanoClock.getAsLong() - nextReviewNanos >= 0 && reviewing.compareAndSet(false, true);
+    }
+
+    /**
      * Whether a key is hot in this instance, found here or announced by another.
      * @param keyText the key's text form
      * @return {@code true} for a hot key

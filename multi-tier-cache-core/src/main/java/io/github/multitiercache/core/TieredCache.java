@@ -196,7 +196,14 @@ public final class TieredCache {
      * @return a snapshot, empty when hot-key handling is off
      */
     public List<HotKeyStatus> hotKeys() {
-        return (hotKeys != null) ? hotKeys.snapshot() : List.of();
+        HotKeys hot = hotKeys;
+        if (hot == null) {
+            return List.of();
+        }
+        if (hot.startReviewIfDue()) {
+            reviewHotKeys();
+        }
+        return hot.snapshot();
     }
 
     /**

@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  * window (the default is 5,000), only one read in 2, 4, 8 or 16, chosen at random, is counted, so
  * that a key at the threshold still has at least 1,000 counted reads per window; the counts (and
  * rates) are scaled back. A read that is not counted costs one random number; a counted one a hash,
- * four counter reads and at most four writes, a clock read one time in 64 (chosen at random, so that
+ * four counter reads and at most four writes, a clock read one time in 16 (chosen at random, so that
  * no counter shared by the reading threads is written for it), and a map lookup for keys over the
  * threshold only (one in sixteen of their counted reads, fewer for high thresholds); a key joins the
  * candidates only if it is counted above the coldest candidate once they are full. Memory is
@@ -87,7 +87,7 @@ public final class HotKeyDetector {
     /**
      * Counts one read of a key.
      * @param key the cache key
-     * @return {@code true} on the calls (one in 64 counted ones) that also looked at the clock, a
+     * @return {@code true} on the calls (one in 16 counted ones) that also looked at the clock, a
      *         cue for the caller's own periodic work
      */
     public boolean record(Object key) {
@@ -95,7 +95,7 @@ public final class HotKeyDetector {
         if ((random & sampleMask) != 0) {
             return false;
         }
-        boolean tick = ((random >>> 8) & 63) == 0;
+        boolean tick = ((random >>> 8) & 15) == 0;
         if (tick) {
             maybeRotate(nanoClock.getAsLong());
         }
