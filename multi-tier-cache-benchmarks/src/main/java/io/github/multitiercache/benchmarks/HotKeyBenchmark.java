@@ -2,8 +2,6 @@ package io.github.multitiercache.benchmarks;
 
 import java.util.concurrent.TimeUnit;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.multitiercache.core.hotkey.HotKeyDetector;
 import io.github.multitiercache.core.hotkey.HotKeySettings;
 import io.github.multitiercache.spring.MultiTierCache;
@@ -69,7 +67,7 @@ public class HotKeyBenchmark {
     }
 
     @Benchmark
-    public @Nullable Object caffeineGetIfPresent(RawCaffeine state, Keys keys) {
+    public @Nullable Object caffeineGetIfPresent(L1HitBenchmark.RawCaffeine state, Keys keys) {
         return state.cache.getIfPresent(keys.next());
     }
 
@@ -157,21 +155,6 @@ public class HotKeyBenchmark {
         @TearDown(Level.Trial)
         public void tearDown() {
             context.close();
-        }
-    }
-
-    /** Raw Caffeine, bounded like the L1 default. */
-    @State(Scope.Benchmark)
-    public static class RawCaffeine {
-
-        Cache<Object, Object> cache;
-
-        @Setup(Level.Trial)
-        public void setUp() {
-            cache = Caffeine.newBuilder().maximumSize(10_000).build();
-            for (Long key : Keys.fill()) {
-                cache.put(key, Product.of(key));
-            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.github.multitiercache.core;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -233,7 +234,7 @@ public final class TieredCache {
             return List.of();
         }
         String text = context.keyConverter().convert(key);
-        List<String> keys = new java.util.ArrayList<>();
+        List<String> keys = new ArrayList<>();
         for (int i = 0; i < hotKeys.replicaCount(); i++) {
             keys.add(new String(hotKeys.replicaKey(i, text), StandardCharsets.UTF_8));
         }

@@ -27,7 +27,8 @@ enum HotKeyMeters implements MultiTierCacheMeterContributor {
 
     @Override
     public void bindTo(TieredCache cache, Tags tags, MeterRegistry registry) {
-        if (cache.hotKeyStatistics() == null) {
+        HotKeyStatistics statistics = cache.hotKeyStatistics();
+        if (statistics == null) {
             return;
         }
         Gauge.builder(KEYS, cache, c -> c.hotKeys().stream().filter(HotKeyStatus::local).count())
@@ -38,22 +39,20 @@ enum HotKeyMeters implements MultiTierCacheMeterContributor {
         Gauge.builder(KEYS, cache, c -> c.hotKeys().stream().filter(status -> !status.local()).count())
                 .tags(tags.and("source", "announced"))
                 .register(registry);
-        counter(registry, PROMOTIONS, cache, tags, HotKeyStatistics::promotions,
+        counter(registry, PROMOTIONS, statistics, tags, HotKeyStatistics::promotions,
                 "Times a key became hot in this instance");
-        counter(registry, COOLDOWNS, cache, tags, HotKeyStatistics::cooldowns,
+        counter(registry, COOLDOWNS, statistics, tags, HotKeyStatistics::cooldowns,
                 "Times a key stopped being hot in this instance");
-        counter(registry, REPLICA_READS, cache, tags.and("result", "hit"), HotKeyStatistics::replicaHits,
+        counter(registry, REPLICA_READS, statistics, tags.and("result", "hit"), HotKeyStatistics::replicaHits,
                 "Reads of a hot key from one of its replicas in Redis: served (hit), or missed and read from the"
                         + " key itself (miss)");
-        counter(registry, REPLICA_READS, cache, tags.and("result", "miss"), HotKeyStatistics::replicaMisses, null);
+        counter(registry, REPLICA_READS, statistics, tags.and("result", "miss"), HotKeyStatistics::replicaMisses, null);
     }
 
-    private static void counter(MeterRegistry registry, String name, TieredCache cache, Tags tags,
+    private static void counter(MeterRegistry registry, String name, HotKeyStatistics statistics, Tags tags,
             ToDoubleFunction<HotKeyStatistics> count, @Nullable String description) {
-        FunctionCounter.builder(name, cache, c -> {
-                    HotKeyStatistics statistics = c.hotKeyStatistics();
-                    return (statistics != null) ? count.applyAsDouble(statistics) : 0;
-                })
+        // The statistics live as long as their cache and never change, so the meter reads them directly.
+        FunctionCounter.builder(name, statistics, count)
                 .tags(tags)
                 .description(description)
                 .register(registry);
