@@ -24,13 +24,16 @@ import io.github.multitiercache.core.l1.CoarseTicker;
 import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.spring.CacheableL1HitAdvisor;
 import io.github.multitiercache.spring.LoadThroughCacheOperationSource;
 import io.github.multitiercache.spring.MultiTierCacheCustomizer;
 import io.github.multitiercache.spring.MultiTierCacheManager;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -41,10 +44,12 @@ import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.cache.CacheManager;
+import org.springframework.cache.interceptor.BeanFactoryCacheOperationSourceAdvisor;
 import org.springframework.cache.interceptor.CacheAspectSupport;
 import org.springframework.cache.interceptor.CacheOperationSource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
+import org.springframework.core.Ordered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.serializer.RedisSerializer;
@@ -96,6 +101,30 @@ public final class MultiTierCacheAutoConfiguration {
                 interceptor.setCacheOperationSource(new LoadThroughCacheOperationSource(source));
             }
         });
+    }
+
+    /**
+     * Answers L1 hits of simple {@code @Cacheable} methods before Spring's cache interceptor runs
+     * (see {@link CacheableL1HitAdvisor}). Advisors are created, and their pointcuts asked, while
+     * bean post-processors are still being registered, so the advisor only ever sees Spring's
+     * interceptor and cache advisor once they exist: a bean proxied before then gets neither.
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnBooleanProperty(name = "multi-tier-cache.l1-hit-shortcut", matchIfMissing = true)
+    static CacheableL1HitAdvisor multiTierCacheL1HitAdvisor(ConfigurableListableBeanFactory beanFactory) {
+        return new CacheableL1HitAdvisor(() -> existing(beanFactory, CacheAspectSupport.class), () -> {
+            BeanFactoryCacheOperationSourceAdvisor cacheAdvisor = existing(beanFactory,
+                    BeanFactoryCacheOperationSourceAdvisor.class);
+            return (cacheAdvisor != null) ? cacheAdvisor.getOrder() : Ordered.LOWEST_PRECEDENCE;
+        });
+    }
+
+    /** The one bean of a type if it has been created already, without creating anything. */
+    private static <T> @Nullable T existing(ConfigurableListableBeanFactory beanFactory, Class<T> type) {
+        String[] names = beanFactory.getBeanNamesForType(type, false, false);
+        return (names.length == 1 && beanFactory.containsSingleton(names[0])) ? beanFactory.getBean(names[0], type)
+                : null;
     }
 
     @Bean(destroyMethod = "close")

@@ -21,15 +21,15 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * An L1 hit through a {@code @Cacheable} method ({@link ProductService#find(Long)}) of a bean in a
  * small non-web Spring Boot application, with the multi-tier-cache auto-configuration and with
- * Spring Boot's {@code CaffeineCacheManager} ({@code spring.cache.type=caffeine}). The proxy, key
- * generation and interceptor are Spring's in both; only the cache manager and its configuration
- * differ.
+ * Spring Boot's {@code CaffeineCacheManager} ({@code spring.cache.type=caffeine}). The proxy and
+ * the key generator are Spring's in all of them.
  *
  * <ul>
- * <li>{@code multiTierCacheable}: the auto-configuration as it comes (plain {@code @Cacheable} is
- * made to load through the cache, as {@code sync = true} does);
- * <li>{@code multiTierCacheableWithoutLoadThrough}: the same with
- * {@code multi-tier-cache.load-through=false} (diagnostic);
+ * <li>{@code multiTierCacheable}: the auto-configuration as it comes: an L1 hit is answered by
+ * {@code CacheableL1HitAdvisor} before Spring's cache interceptor runs;
+ * <li>{@code multiTierCacheableWithoutShortcut}: the same with
+ * {@code multi-tier-cache.l1-hit-shortcut=false}, so that every call goes through Spring's cache
+ * interceptor, as with {@code CaffeineCacheManager} (diagnostic);
  * <li>{@code caffeineCacheManagerCacheable}: the baseline, bounded like the L1
  * ({@code spec=maximumSize=10000}), and also with the L1's default one-minute TTL
  * ({@code spec=maximumSize=10000,expireAfterWrite=1m}), as most production configurations have.
@@ -50,7 +50,7 @@ public class AnnotationHitBenchmark {
     }
 
     @Benchmark
-    public Product multiTierCacheableWithoutLoadThrough(MultiTierWithoutLoadThrough state, Keys keys) {
+    public Product multiTierCacheableWithoutShortcut(MultiTierWithoutShortcut state, Keys keys) {
         return state.service.find(keys.next());
     }
 
@@ -92,13 +92,13 @@ public class AnnotationHitBenchmark {
         }
     }
 
-    /** The same application with {@code multi-tier-cache.load-through=false}. */
+    /** The same application with {@code multi-tier-cache.l1-hit-shortcut=false}. */
     @State(Scope.Benchmark)
-    public static class MultiTierWithoutLoadThrough extends MultiTier {
+    public static class MultiTierWithoutShortcut extends MultiTier {
 
         @Override
         ConfigurableApplicationContext start(BenchmarkRedis redis) {
-            return CacheContexts.multiTier(redis.server(), "multi-tier-cache.load-through=false");
+            return CacheContexts.multiTier(redis.server(), "multi-tier-cache.l1-hit-shortcut=false");
         }
     }
 

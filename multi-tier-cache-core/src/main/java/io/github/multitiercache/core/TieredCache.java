@@ -86,6 +86,7 @@ public final class TieredCache {
     private final String name;
     private final CacheSettings settings;
     private final TieredCacheContext context;
+    private final L1Guard guard;
     // The cache's L1; when L1 is off but hot keys are pinned, a small L1 for hot keys only.
     private final @Nullable L1Tier l1;
     private final @Nullable HotKeys hotKeys;
@@ -122,6 +123,7 @@ public final class TieredCache {
         this.name = name;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.context = Objects.requireNonNull(context, "context");
+        this.guard = context.l1Guard();
         if (settings.l2Enabled() && context.redis() == null) {
             throw new IllegalArgumentException("Cache '" + name + "' has l2-enabled=true but no Redis is configured");
         }
@@ -265,6 +267,29 @@ public final class TieredCache {
         }
         String text = keyText(key);
         return (text != null) ? lookupL2(key, text, fillTicket(text)) : null;
+    }
+
+    /**
+     * Serves a key from L1 alone: the first step of {@link #lookup(Object)}, for callers that fall
+     * back to {@code lookup} or {@link #get(Object, Callable)} when it misses. A hit is counted, and
+     * the read recorded for hot-key detection, as {@code lookup} does; a miss counts nothing, so
+     * that the fallback counts it once.
+     * @param key the key
+     * @return the L1 entry (its {@code get()} is {@code null} for a cached null), or {@code null}
+     *         when L1 cannot serve the key
+     */
+    public @Nullable ValueWrapper l1Hit(Object key) {
+        L1Tier tier = l1;
+        if (tier == null) {
+            return null;
+        }
+        L1Entry entry = tier.get(key);
+        if (entry == null || entry.epoch() != guard.epoch()) {
+            return null;
+        }
+        recordRead(key);
+        statistics.l1Hits.increment();
+        return entry;
     }
 
     /**
@@ -573,7 +598,7 @@ public final class TieredCache {
             return null;
         }
         L1Entry entry = l1.get(key);
-        if (entry != null && entry.epoch() == context.l1Guard().epoch()) {
+        if (entry != null && entry.epoch() == guard.epoch()) {
             statistics.l1Hits.increment();
             return entry;
         }
@@ -693,7 +718,7 @@ public final class TieredCache {
      * L1) meanwhile.
      */
     private long fillTicket(String text) {
-        return ((long) context.l1Guard().epoch() << 32) | (generations.of(text) & 0xFFFFFFFFL);
+        return ((long) guard.epoch() << 32) | (generations.of(text) & 0xFFFFFFFFL);
     }
 
     private @Nullable ValueWrapper missWithoutL2() {
@@ -737,7 +762,7 @@ public final class TieredCache {
         // epoch was dropped by the guard, and must not be served).
         if (l1 != null) {
             L1Entry entry = l1.get(key);
-            if (entry != null && entry.epoch() == context.l1Guard().epoch()) {
+            if (entry != null && entry.epoch() == guard.epoch()) {
                 @SuppressWarnings("unchecked")
                 T value = (T) entry.get();
                 return value;
@@ -1217,7 +1242,7 @@ public final class TieredCache {
         if (l1 == null) {
             return null;
         }
-        long ttl = context.l1Guard().capTtl(ttlMillis);
+        long ttl = guard.capTtl(ttlMillis);
         if (ttl <= 0 || fillTicket(text) != ticket) {
             return null;
         }
