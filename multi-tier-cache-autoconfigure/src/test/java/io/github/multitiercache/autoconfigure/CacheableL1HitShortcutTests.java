@@ -1,6 +1,7 @@
 package io.github.multitiercache.autoconfigure;
 
 import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * L1 hits of simple {@code @Cacheable} methods are answered before Spring's cache interceptor, with
@@ -101,6 +103,18 @@ class CacheableL1HitShortcutTests {
             assertThat(service.find("c")).isEqualTo("value-c");
             assertThat(service.calls()).isEqualTo(2);
         });
+    }
+
+    @Test
+    void anEvictByAnotherInstanceEndsTheHitsOfTheOldValue() {
+        contextRunner.run(a -> contextRunner.run(b -> {
+            Service serviceA = a.getBean(Service.class);
+            assertThat(serviceA.find("e")).isEqualTo("value-e");
+            assertThat(serviceA.find("e")).isEqualTo("value-e");
+            engine(b, "plain").put("e", "changed-e");
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(serviceA.find("e")).isEqualTo("changed-e"));
+            assertThat(serviceA.calls()).isEqualTo(1);
+        }));
     }
 
     @Test
