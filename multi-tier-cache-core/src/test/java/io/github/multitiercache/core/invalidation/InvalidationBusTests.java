@@ -410,7 +410,7 @@ class InvalidationBusTests {
             this(port, commandTimeout, Duration.ZERO);
         }
 
-        /** With a batch window of one second or more, heartbeats every second (a window is at most an interval). */
+        /** With a batch window; heartbeats every 100ms, or every window when that is longer (a window is at most an interval). */
         Instance(int port, Duration commandTimeout, Duration batchWindow) {
             Duration heartbeat = (batchWindow.compareTo(Duration.ofMillis(100)) > 0) ? batchWindow : Duration.ofMillis(100);
             this.engine = TestRedis.standalone(port, "t", commandTimeout, InvalidationPublisher.NONE)
