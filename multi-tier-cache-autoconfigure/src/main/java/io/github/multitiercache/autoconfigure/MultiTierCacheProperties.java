@@ -632,8 +632,12 @@ public class MultiTierCacheProperties {
         /** Most keys one invalidation message carries; larger batches are split. */
         private int maxKeysPerMessage = 500;
 
-        /** Shortest time between two invalidation messages under load; changes made meanwhile travel together. */
-        private Duration batchWindow = Duration.ofMillis(5);
+        /**
+         * Shortest time between two invalidation messages; changes made meanwhile travel together.
+         * 0 sends each change at once unless two messages await Redis's reply, when changes travel
+         * together in the next message.
+         */
+        private Duration batchWindow = Duration.ZERO;
 
         public Duration getBatchWindow() {
             return batchWindow;

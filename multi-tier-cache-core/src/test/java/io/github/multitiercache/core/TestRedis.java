@@ -74,14 +74,19 @@ public final class TestRedis implements AutoCloseable {
 
     /**
      * Adds a started invalidation bus on {@code <prefix>:invalidation}, as one application instance
-     * has: degraded L1 entries live 300ms, at most 500 keys per message, a 5ms batch window. It is
-     * stopped by {@link #close()}.
+     * has: degraded L1 entries live 300ms, at most 500 keys per message, no batch window (the
+     * default). It is stopped by {@link #close()}.
      */
     public TestRedis withBus(Duration heartbeatInterval, Duration maxStaleness) {
+        return withBus(heartbeatInterval, maxStaleness, Duration.ZERO);
+    }
+
+    /** Adds a started invalidation bus as {@link #withBus(Duration, Duration)} does, with a batch window. */
+    public TestRedis withBus(Duration heartbeatInterval, Duration maxStaleness, Duration batchWindow) {
         L1Guard l1Guard = new L1Guard(300);
         InvalidationBus invalidationBus = new InvalidationBus(tier, connectionFactory, l1Guard,
                 new InvalidationSettings(context.keyPrefix() + ":invalidation", heartbeatInterval, maxStaleness,
-                        Duration.ofMillis(300), 500, Duration.ofMillis(5)),
+                        Duration.ofMillis(300), 500, batchWindow),
                 System::nanoTime, Clock.systemUTC());
         this.guard = l1Guard;
         this.bus = invalidationBus;

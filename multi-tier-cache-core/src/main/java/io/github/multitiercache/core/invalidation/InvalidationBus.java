@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -22,6 +23,7 @@ import io.github.multitiercache.core.InvalidationPublisher;
 import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.core.redis.RedisTier;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -39,10 +41,19 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
  * Tells the other instances which L1 entries are out of date, over Redis pub/sub, and keeps this
  * instance's L1 from being served beyond a stated bound when it may have missed such a message.
  *
- * <p><b>Sending.</b> Puts, evicts and clears are queued. When traffic is light the queue is sent at
- * once; otherwise at most one message goes out per {@code batchWindow} (and never while a publish
- * is under way), carrying every key queued meanwhile, de-duplicated. Ten thousand evictions a
- * second thus become a few hundred messages, at the price of at most one window of extra lag.
+ * <p><b>Sending</b> (group commit). Puts, evicts and clears are queued, de-duplicated. While fewer
+ * than two invalidation batches are published and not yet acknowledged by Redis, the queue goes
+ * out at once, on the writing thread: on an idle bus a change waits for nothing. Changes queued
+ * while two are in flight wait for the first acknowledgement and then go out together, from the
+ * thread that received it. So the bus publishes at most two batches per round trip to Redis
+ * whatever the write rate (a batch larger than {@code maxKeysPerMessage} keys is split into
+ * several messages): a burst of evictions from many threads becomes a few messages per round trip,
+ * and a slower Redis gets fewer, larger ones. A non-zero {@code batchWindow} also keeps two batches
+ * at least that far apart, a hard cap on the message rate at the price of up to one window of lag.
+ * A batch is drained, numbered and handed to Redis under one lock, and never on a Redis I/O thread
+ * (Netty would write it there at once, ahead of messages other threads had handed over), so
+ * messages reach Redis in the order of their numbers. {@link #stop()} sends what is queued before
+ * its goodbye.
  *
  * <p><b>Receiving.</b> Messages from this instance are ignored. Each sender numbers its messages;
  * a gap in a sender's numbers, a sender that falls silent without saying goodbye, a
@@ -61,7 +72,8 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
  * thread that received it, so messages are handled in the order Redis delivered them (a container
  * that hands messages to a pool, as a shared one does by default, may reorder them, and a reordered
  * heartbeat would prove nothing); the bus never blocks that thread. It also owns one scheduler
- * thread, {@code mtc-invalidation-1}, for the heartbeat. Both live from {@link #start()} to
+ * thread, {@code mtc-invalidation-1}, for the heartbeat, the batch window's flushes and batches
+ * that become sendable on a Redis I/O thread. Both live from {@link #start()} to
  * {@link #destroy()}.
  */
 public final class InvalidationBus implements InvalidationPublisher, MessageListener, SubscriptionListener,
@@ -83,10 +95,19 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     private final ConcurrentMap<String, SenderState> senders = new ConcurrentHashMap<>();
     private final InvalidationStatistics statistics = new InvalidationStatistics();
 
+    /**
+     * The most invalidation batches published and not yet acknowledged at one time. One would make
+     * a key changed while a publish is under way wait for that round trip; two let it go at once
+     * unless writes come faster than two per round trip, and keep the message rate bounded by the
+     * round trip all the same.
+     */
+    private static final int MAX_BATCHES_IN_FLIGHT = 2;
+
+    // Lock order: sendLock, then queueLock.
     private final Object queueLock = new Object();
     private final Map<String, Set<String>> queuedKeys = new LinkedHashMap<>();
     private final Set<String> queuedClears = new LinkedHashSet<>();
-    private boolean sending;
+    private int batchesInFlight;
     private boolean flushScheduled;
     private long lastSentNanos;
 
@@ -116,6 +137,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.channel = settings.channel().getBytes(StandardCharsets.UTF_8);
+        this.lastSentNanos = nanoClock.getAsLong() - settings.batchWindow().toNanos();
         this.topic = new ChannelTopic(settings.channel());
         this.container = new RedisMessageListenerContainer();
         container.setConnectionFactory(connectionFactory);
@@ -204,29 +226,77 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
     }
 
+    /**
+     * Sends the queued changes as one batch if the bus may send now: fewer than
+     * {@link #MAX_BATCHES_IN_FLIGHT} batches in flight and, with a batch window, the window since
+     * the last batch passed. Otherwise they wait for an acknowledgement (which calls this again) or
+     * for the flush scheduled at the window's end.
+     */
     private void sendQueued() {
-        List<InvalidationMessage.Operation> operations;
         synchronized (queueLock) {
-            if (sending || flushScheduled || (queuedKeys.isEmpty() && queuedClears.isEmpty())) {
+            if (!maySend()) {
                 return;
             }
-            long wait = settings.batchWindow().toNanos() - (nanoClock.getAsLong() - lastSentNanos);
-            if (wait > 0 && running) {
-                // Under load: let more keys join this message.
-                flushScheduled = true;
-                scheduler.schedule(this::scheduledFlush, Instant.now().plusNanos(wait));
-                return;
-            }
-            sending = true;
-            lastSentNanos = nanoClock.getAsLong();
-            operations = drainQueue();
         }
-        publishOperations(operations).whenComplete((ignored, error) -> {
+        if (Thread.currentThread() instanceof FastThreadLocalThread && sendElsewhere()) {
+            return;
+        }
+        CompletableFuture<?> published;
+        synchronized (sendLock) {
+            List<InvalidationMessage.Operation> operations;
             synchronized (queueLock) {
-                sending = false;
+                // Another thread may have sent the queue meanwhile.
+                if (!maySend()) {
+                    return;
+                }
+                batchesInFlight++;
+                lastSentNanos = nanoClock.getAsLong();
+                operations = drainQueue();
+            }
+            // Still under sendLock: a later batch cannot overtake this one on its way to Redis.
+            published = publishOperations(operations);
+        }
+        published.whenComplete((ignored, error) -> {
+            synchronized (queueLock) {
+                batchesInFlight--;
             }
             sendQueued();
         });
+    }
+
+    /**
+     * Hands the sending to the bus's own thread. On an I/O event-loop thread (an acknowledgement,
+     * a write from a reactive pipeline) Netty writes at once, ahead of writes that other threads
+     * handed to that event loop before: a message could reach Redis before one with a lower number,
+     * and the receivers would see a gap.
+     * @return whether the bus's thread took it; {@code false} once the bus has stopped
+     */
+    private boolean sendElsewhere() {
+        try {
+            scheduler.execute(this::sendQueued);
+            return true;
+        }
+        catch (RejectedExecutionException | IllegalStateException ex) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether the queue may be sent now; schedules a flush when only the batch window holds it
+     * back. Called under {@code queueLock}.
+     */
+    private boolean maySend() {
+        if (flushScheduled || batchesInFlight >= MAX_BATCHES_IN_FLIGHT
+                || (queuedKeys.isEmpty() && queuedClears.isEmpty())) {
+            return false;
+        }
+        long wait = settings.batchWindow().toNanos() - (nanoClock.getAsLong() - lastSentNanos);
+        if (wait > 0 && running) {
+            flushScheduled = true;
+            scheduler.schedule(this::scheduledFlush, Instant.now().plusNanos(wait));
+            return false;
+        }
+        return true;
     }
 
     private void scheduledFlush() {
@@ -302,7 +372,17 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         synchronized (sendLock) {
             InvalidationMessage message = new InvalidationMessage(InvalidationMessage.VERSION, sender, ++sequence,
                     nowMicros(), type, senderNanos, operations);
-            return redis.publishAsync(channel, message.toBytes()).whenComplete((published, error) -> {
+            byte[] bytes;
+            try {
+                bytes = message.toBytes();
+            }
+            catch (RuntimeException ex) {
+                // The number is spent: receivers will see the gap and drop their L1.
+                statistics.publishFailures.increment();
+                logger.warn("Cannot encode an invalidation message: " + ex);
+                return CompletableFuture.completedFuture(false);
+            }
+            return redis.publishAsync(channel, bytes).whenComplete((published, error) -> {
                 if (Boolean.TRUE.equals(published)) {
                     statistics.messagesSent.increment();
                 }
@@ -519,7 +599,17 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         if (scheduled != null) {
             scheduled.cancel(false);
         }
-        publish(InvalidationMessage.BYE, null, null);
+        synchronized (sendLock) {
+            // Whatever is queued goes out before the goodbye, after which receivers forget this sender.
+            List<InvalidationMessage.Operation> operations;
+            synchronized (queueLock) {
+                operations = drainQueue();
+            }
+            if (!operations.isEmpty()) {
+                publishOperations(operations);
+            }
+            publish(InvalidationMessage.BYE, null, null);
+        }
         container.stop();
         scheduler.shutdown();
     }

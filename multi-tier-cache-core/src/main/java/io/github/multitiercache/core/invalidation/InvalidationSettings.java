@@ -18,8 +18,10 @@ import java.util.Objects;
  * @param degradedL1Ttl the longest life of an L1 entry written while the channel is unhealthy; 0
  *        keeps L1 unused then; at most {@code maxStaleness}
  * @param maxKeysPerMessage the most keys one message carries; larger batches are split
- * @param batchWindow the shortest time between two invalidation messages under load; keys queued
- *        meanwhile travel together. Zero sends every change at once
+ * @param batchWindow the shortest time between two invalidation batches; keys queued meanwhile
+ *        travel together. Zero (the default of the Spring Boot properties) sends a change at once
+ *        unless two batches are already in flight, so that only the round trip to Redis paces the
+ *        messages
  */
 public record InvalidationSettings(String channel, Duration heartbeatInterval, Duration maxStaleness,
         Duration degradedL1Ttl, int maxKeysPerMessage, Duration batchWindow) {

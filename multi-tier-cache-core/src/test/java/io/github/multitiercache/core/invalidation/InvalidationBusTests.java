@@ -1,7 +1,14 @@
 package io.github.multitiercache.core.invalidation;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.core.InvalidationPublisher;
@@ -9,6 +16,11 @@ import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TestRedis;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.testsupport.RedisServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,10 +117,10 @@ class InvalidationBusTests {
     }
 
     @Test
-    void burstsOfEvictionsBecomeFewMessagesCarryingEveryKey() {
+    void withABatchWindowBurstsOfEvictionsBecomeAtMostOneMessagePerWindow() {
         // Instances of their own with a generous command timeout: on a starved machine a publish
         // that times out is (rightly) a gap, which is not what this test is about.
-        try (Instance sender = new Instance(redis.port(), Duration.ofSeconds(2));
+        try (Instance sender = new Instance(redis.port(), Duration.ofSeconds(2), Duration.ofMillis(5));
                 Instance receiver = new Instance(redis.port(), Duration.ofSeconds(2))) {
             awaitHealthy(sender);
             awaitHealthy(receiver);
@@ -127,6 +139,136 @@ class InvalidationBusTests {
             assertThat(invalidationMessages).as("messages for 10,000 evictions in %dms", elapsedMillis)
                     .isLessThanOrEqualTo(elapsedMillis / 5 + 20).isLessThan(2_000);
             assertThat(receiver.bus.statistics().gaps()).isZero();
+        }
+    }
+
+    @Test
+    void anIdleBusHandsAChangeToRedisOnTheWritingThread() {
+        long sentBefore = a.bus.statistics().keysSent();
+        a.bus.keysChanged("products", "k");
+        // Counted when the batch is handed to Redis: no window, no other thread.
+        assertThat(a.bus.statistics().keysSent()).isEqualTo(sentBefore + 1);
+    }
+
+    @Test
+    void withABatchWindowTheFirstChangeAfterAQuietSpellGoesAtOnceAndTheNextWaitsForTheWindow() throws Exception {
+        Duration window = Duration.ofSeconds(1);
+        try (Instance sender = new Instance(redis.port(), Duration.ofSeconds(2), window);
+                RawSubscription channel = new RawSubscription(redis.port(), sender.bus.senderId())) {
+            awaitHealthy(sender);
+            b.cache("products");
+            long sentBefore = sender.bus.statistics().keysSent();
+            long first = System.nanoTime();
+            sender.bus.keysChanged("products", "first");
+            assertThat(sender.bus.statistics().keysSent()).as("sent on the writing thread").isEqualTo(sentBefore + 1);
+            sender.bus.keysChanged("products", "second");
+            long keysSent = sender.bus.statistics().keysSent();
+            if (System.nanoTime() - first < window.toNanos() / 2) {
+                // Unless this thread stalled for half a window, the flush cannot have run yet.
+                assertThat(keysSent).as("held back by the window").isEqualTo(sentBefore + 1);
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> channel.invalidations().size() == 2);
+            assertThat(channel.invalidations()).map(InvalidationBusTests::keys)
+                    .containsExactly(List.of("first"), List.of("second"));
+        }
+    }
+
+    @Test
+    void changesMadeWhileTwoBatchesAreInFlightGoOutTogetherWhenOneIsAcknowledged() throws Exception {
+        // A generous command timeout: the publishes wait for a paused Redis.
+        try (Instance sender = new Instance(redis.port(), Duration.ofSeconds(5));
+                RawSubscription channel = new RawSubscription(redis.port(), sender.bus.senderId())) {
+            awaitHealthy(sender);
+            b.cache("products");
+            long sentBefore = sender.bus.statistics().keysSent();
+            long receivedBefore = b.bus.statistics().keysReceived();
+            redis.pause();
+            long handedWhilePaused;
+            try {
+                // Nothing is acknowledged while Redis is paused: two batches go out, the rest waits.
+                for (int i = 0; i < 1_000; i++) {
+                    sender.bus.keysChanged("products", "k" + i);
+                }
+                handedWhilePaused = sender.bus.statistics().keysSent() - sentBefore;
+            }
+            finally {
+                redis.resume();
+            }
+            assertThat(handedWhilePaused).as("keys handed to Redis while two batches were in flight").isEqualTo(2);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> b.bus.statistics().keysReceived() - receivedBefore == 1_000);
+            List<InvalidationMessage> sent = channel.invalidations();
+            // k0, k1, then the 998 others on the first acknowledgement, split at 500 keys per message.
+            assertThat(sent).map(message -> keys(message).size()).containsExactly(1, 1, 500, 498);
+            assertThat(sent.stream().flatMap(message -> keys(message).stream()).distinct().count()).isEqualTo(1_000);
+            assertThat(b.bus.statistics().gaps()).isZero();
+        }
+    }
+
+    @Test
+    void concurrentWritersKeepTheSendersNumbersGapFreeAndInOrder() throws Exception {
+        try (Instance sender = new Instance(redis.port(), Duration.ofSeconds(2));
+                RawSubscription channel = new RawSubscription(redis.port(), sender.bus.senderId())) {
+            awaitHealthy(sender);
+            TieredCache onSender = sender.cache("products");
+            b.cache("products");
+            long receivedBefore = b.bus.statistics().keysReceived();
+            int threads = 4;
+            int perThread = 2_500;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> writers = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int writer = t;
+                    writers.add(pool.submit(() -> {
+                        for (int i = 0; i < perThread; i++) {
+                            onSender.evict(writer + "-" + i);
+                        }
+                    }));
+                }
+                for (Future<?> writer : writers) {
+                    writer.get(60, TimeUnit.SECONDS);
+                }
+            }
+            finally {
+                pool.shutdownNow();
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> b.bus.statistics().keysReceived() - receivedBefore == threads * perThread);
+            List<InvalidationMessage> all = channel.all();
+            for (int i = 1; i < all.size(); i++) {
+                assertThat(all.get(i).sequence()).as("the number after %d", all.get(i - 1).sequence())
+                        .isEqualTo(all.get(i - 1).sequence() + 1);
+            }
+            List<String> keys = channel.invalidations().stream().flatMap(message -> keys(message).stream()).toList();
+            assertThat(keys).hasSize(threads * perThread).doesNotHaveDuplicates();
+            assertThat(b.bus.statistics().gaps()).isZero();
+        }
+    }
+
+    @Test
+    void changesQueuedWhenTheBusStopsAreSentBeforeItsGoodbye() throws Exception {
+        Instance sender = new Instance(redis.port(), Duration.ofSeconds(2), Duration.ofSeconds(1));
+        try (RawSubscription channel = new RawSubscription(redis.port(), sender.bus.senderId())) {
+            awaitHealthy(sender);
+            b.cache("products");
+            await().atMost(Duration.ofSeconds(5)).until(() -> b.bus.peerCount() == 2);
+            long receivedBefore = b.bus.statistics().keysReceived();
+            sender.bus.keysChanged("products", "first");
+            // Held back by the one-second window, then sent by stop().
+            sender.bus.keysChanged("products", "second");
+            sender.bus.stop();
+            await().atMost(Duration.ofSeconds(5)).until(() -> channel.all().stream()
+                    .anyMatch(message -> InvalidationMessage.BYE.equals(message.type())));
+            List<InvalidationMessage> all = channel.all();
+            assertThat(all.get(all.size() - 1).type()).as("the goodbye comes last").isEqualTo(InvalidationMessage.BYE);
+            assertThat(channel.invalidations().stream().flatMap(message -> keys(message).stream()))
+                    .containsExactly("first", "second");
+            await().atMost(Duration.ofSeconds(2)).until(() -> b.bus.statistics().keysReceived() - receivedBefore == 2);
+            assertThat(b.bus.statistics().gaps()).isZero();
+        }
+        finally {
+            sender.close();
         }
     }
 
@@ -202,6 +344,57 @@ class InvalidationBusTests {
         redis.command("PUBLISH", "t:invalidation", json);
     }
 
+    private static List<String> keys(InvalidationMessage message) {
+        List<String> keys = new ArrayList<>();
+        for (InvalidationMessage.Operation operation : Objects.requireNonNull(message.operations())) {
+            keys.addAll(Objects.requireNonNull(operation.keys()));
+        }
+        return keys;
+    }
+
+    /** A plain Lettuce subscription to the channel, keeping every message of one sender in arrival order. */
+    static final class RawSubscription implements AutoCloseable {
+
+        private final RedisClient client;
+        private final StatefulRedisPubSubConnection<byte[], byte[]> connection;
+        private final List<InvalidationMessage> received = new ArrayList<>();
+
+        RawSubscription(int port, String sender) {
+            this.client = RedisClient.create(RedisURI.create("127.0.0.1", port));
+            this.connection = client.connectPubSub(ByteArrayCodec.INSTANCE);
+            connection.addListener(new RedisPubSubAdapter<byte[], byte[]>() {
+                @Override
+                public void message(byte[] channel, byte[] body) {
+                    InvalidationMessage message = InvalidationMessage.fromBytes(body);
+                    if (message.sender().equals(sender)) {
+                        synchronized (received) {
+                            received.add(message);
+                        }
+                    }
+                }
+            });
+            connection.sync().subscribe("t:invalidation".getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** @return every message of the sender received so far */
+        List<InvalidationMessage> all() {
+            synchronized (received) {
+                return List.copyOf(received);
+            }
+        }
+
+        /** @return the sender's invalidations received so far */
+        List<InvalidationMessage> invalidations() {
+            return all().stream().filter(message -> InvalidationMessage.INVALIDATE.equals(message.type())).toList();
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
     /** One instance: its Redis tier, guard, bus and caches. */
     static final class Instance implements AutoCloseable {
 
@@ -214,8 +407,14 @@ class InvalidationBusTests {
         }
 
         Instance(int port, Duration commandTimeout) {
+            this(port, commandTimeout, Duration.ZERO);
+        }
+
+        /** With a batch window; heartbeats every 100ms, or every window when that is longer (a window is at most an interval). */
+        Instance(int port, Duration commandTimeout, Duration batchWindow) {
+            Duration heartbeat = (batchWindow.compareTo(Duration.ofMillis(100)) > 0) ? batchWindow : Duration.ofMillis(100);
             this.engine = TestRedis.standalone(port, "t", commandTimeout, InvalidationPublisher.NONE)
-                    .withBus(Duration.ofMillis(100), Duration.ofMillis(600));
+                    .withBus(heartbeat, heartbeat.multipliedBy(6), batchWindow);
             this.guard = Objects.requireNonNull(engine.guard);
             this.bus = Objects.requireNonNull(engine.bus);
         }
