@@ -75,13 +75,15 @@ public class L2HitBenchmark {
         MultiTierCache cache;
         TieredCache engine;
         long l2Misses;
+        long l1Hits;
 
         @Setup(Level.Trial)
         public void setUp(BenchmarkRedis redis) {
             context = CacheContexts.multiTier(redis.server(), "multi-tier-cache.defaults.l1.enabled=false");
             cache = CacheContexts.multiTierCache(context);
             engine = cache.getNativeCache();
-            if (engine.l1() != null) {
+            // With L1 off the cache may still keep an L1 for hot keys only; none may turn hot here.
+            if (engine.settings().l1Enabled()) {
                 throw new IllegalStateException("L1 should be disabled");
             }
             for (Long key : Keys.all()) {
@@ -91,13 +93,16 @@ public class L2HitBenchmark {
                 Checks.hit(cache.get(key), key);
             }
             l2Misses = engine.statistics().l2Misses();
+            l1Hits = engine.statistics().l1Hits();
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             long extraMisses = engine.statistics().l2Misses() - l2Misses;
+            long extraL1Hits = engine.statistics().l1Hits() - l1Hits;
             context.close();
             Checks.zero(extraMisses, "L2 misses during the benchmark");
+            Checks.zero(extraL1Hits, "reads served by L1 (a hot key pinned) during the benchmark");
         }
     }
 
