@@ -60,7 +60,9 @@ import org.springframework.util.StringUtils;
  * interceptor unchanged, which counts and loads as usual.
  *
  * <p>One difference is visible: on an L1 hit, advice ordered between this advisor and Spring's cache
- * advisor does not run. No advice can be ordered there unless it shares an order with one of them.
+ * advisor does not run. Only advice sharing an order with one of them can sit there, such as
+ * {@code @Transactional} at its default order, equal to caching's, when it happens to run outside
+ * the cache interceptor: a hit then no longer opens a transaction.
  */
 public final class CacheableL1HitAdvisor extends AbstractPointcutAdvisor implements SmartInitializingSingleton {
 
