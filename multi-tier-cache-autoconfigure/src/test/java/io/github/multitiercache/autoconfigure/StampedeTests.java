@@ -130,10 +130,13 @@ class StampedeTests {
 
     @Test
     void anExpiredKeyUnderRefreshAheadIsLoadedOnceAndCallersDoNotWait() throws Exception {
+        // Refresh from 2 s after the store on, expiry at 10 s: wide margins on both sides, so that a
+        // starved machine neither refreshes during the first round nor lets the value expire before
+        // the second.
         String[] refreshAhead = { "multi-tier-cache.caches.products.l1.enabled=false",
-                "multi-tier-cache.caches.products.l2.ttl=2s", "multi-tier-cache.caches.products.ttl-jitter=0",
+                "multi-tier-cache.caches.products.l2.ttl=10s", "multi-tier-cache.caches.products.ttl-jitter=0",
                 "multi-tier-cache.caches.products.refresh.mode=fixed",
-                "multi-tier-cache.caches.products.refresh.ahead-fraction=0.25" };
+                "multi-tier-cache.caches.products.refresh.ahead-fraction=0.2" };
         ProductService one = instance(refreshAhead).getBean(ProductService.class);
         ProductService two = instance(refreshAhead).getBean(ProductService.class);
         // Missing key: still one load for every caller on both instances.
@@ -142,7 +145,7 @@ class StampedeTests {
         assertThat(one.calls() + two.calls()).isEqualTo(1);
         // Past the refresh threshold: one background refresh, which blocks until released; every
         // caller still gets the current value at once.
-        Thread.sleep(700);
+        Thread.sleep(2100);
         CountDownLatch refreshStarted = new CountDownLatch(1);
         CountDownLatch refreshProceeds = new CountDownLatch(1);
         for (ProductService service : List.of(one, two)) {
