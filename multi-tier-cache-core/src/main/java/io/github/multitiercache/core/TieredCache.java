@@ -9,12 +9,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
@@ -26,13 +22,9 @@ import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.l1.L1Tier;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
-import io.github.multitiercache.core.stampede.BlockingCalls;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.LoadCoordinator;
-import io.github.multitiercache.core.stampede.LoadCoordinator.Acquisition;
-import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
 import io.github.multitiercache.core.stampede.RefreshSettings;
-import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -80,8 +72,6 @@ public final class TieredCache {
 
     private static final Log logger = LogFactory.getLog(TieredCache.class);
     private static final int MAX_PENDING_DELETES = 10_000;
-    /** How long a stale value served by fail-safe stays in L1 before the loader is tried again. */
-    private static final long STALE_L1_TTL_MILLIS = 1000;
 
     private final String name;
     private final CacheSettings settings;
@@ -99,10 +89,10 @@ public final class TieredCache {
     private final byte @Nullable [] clearReplicasPattern;
     private final @Nullable LoadCoordinator coordinator;
     private final StampedeStatistics stampedeStatistics = new StampedeStatistics();
-    private final Set<Object> refreshing = ConcurrentHashMap.newKeySet();
-    private final SingleFlight flights = new SingleFlight();
     private final CacheStatistics statistics = new CacheStatistics();
     private final LogThrottle warnings = new LogThrottle(logger);
+    // What runs when both tiers miss a key (single flight, lease, fail-safe), and refresh-ahead.
+    private final LoadPath loads;
     private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
     // Bumped by every local invalidation of a key (its stripe) or of the whole cache, so that a value
     // read before it is not put into L1 after it.
@@ -153,6 +143,8 @@ public final class TieredCache {
         boolean coordinated = settings.stampede().enabled() || settings.refresh().mode() != RefreshSettings.Mode.NONE;
         this.coordinator = (l2 != null && coordinated)
                 ? new LoadCoordinator(l2, loadedChannel(context.keyPrefix()), stampedeStatistics) : null;
+        this.loads = new LoadPath(name, settings, context, coordinator, statistics, stampedeStatistics, warnings,
+                new LoadTiers());
         if (l2 != null) {
             l2.circuitBreaker().addListener((from, to) -> {
                 if (to == CircuitBreaker.State.CLOSED) {
@@ -325,7 +317,7 @@ public final class TieredCache {
             StoredEntry entry = readEntry(text, ticket);
             ValueWrapper shared = served(key, text, entry, ticket);
             if (shared != null) {
-                refreshIfDue(key, text, Objects.requireNonNull(entry), loader);
+                loads.refreshIfDue(key, text, Objects.requireNonNull(entry), loader);
                 return (T) shared.get();
             }
             stale = entry;
@@ -333,16 +325,7 @@ public final class TieredCache {
         else {
             statistics.misses.increment();
         }
-        StoredEntry staleAtHand = stale;
-        try {
-            return flights.execute(key, () -> loadAndStore(key, text, loader, staleAtHand));
-        }
-        catch (ValueRetrievalException ex) {
-            throw ex;
-        }
-        catch (Exception ex) {
-            throw new ValueRetrievalException(key, loader, ex);
-        }
+        return loads.loadMissing(key, text, loader, stale);
     }
 
     /**
@@ -394,7 +377,7 @@ public final class TieredCache {
                 : CompletableFuture.completedFuture(missWithoutL2());
         return shared.thenCompose(hit -> (hit != null)
                 ? CompletableFuture.completedFuture((T) hit.get())
-                : flights.executeAsync(key, () -> loadAndStoreAsync(key, text, loader)));
+                : loads.loadMissingAsync(key, text, loader));
     }
 
     // ---- writes ------------------------------------------------------------------------------
@@ -752,414 +735,10 @@ public final class TieredCache {
         return new SimpleValueWrapper(entry.value());
     }
 
-    /**
-     * Loads a key missing from both tiers, once across the instances when the cache is
-     * coordinated: see {@link LoadCoordinator} for the protocol.
-     * @param stale the expired entry read from Redis, if any, for fail-safe
-     */
-    private <T> @Nullable T loadAndStore(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale) {
-        // Another leader may have filled L1 between our miss and our turn (an entry of an older
-        // epoch was dropped by the guard, and must not be served).
-        if (l1 != null) {
-            L1Entry entry = l1.get(key);
-            if (entry != null && entry.epoch() == guard.epoch()) {
-                @SuppressWarnings("unchecked")
-                T value = (T) entry.get();
-                return value;
-            }
-        }
-        long ticket = fillTicket(text);
-        long startNanos = System.nanoTime();
-        byte[] valueKey = redisKey(text);
-        byte[] lockKey = (coordinator != null && settings.stampede().enabled()) ? coordinator.lockKey(valueKey) : null;
-        if (coordinator == null || lockKey == null) {
-            if (coordinator != null && settings.stampede().enabled()) {
-                stampedeStatistics.onLockBypass();
-            }
-            return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
-        }
-        StampedeSettings stampede = settings.stampede();
-        long waitNanos = stampede.maxWait().toNanos();
-        long hardNanos = settings.failSafe().hardTimeout().toNanos();
-        boolean hardBound = hardNanos > 0 && hardNanos < waitNanos;
-        long deadline = startNanos + (hardBound ? hardNanos : waitNanos);
-        CompletableFuture<Void> signal = coordinator.watch(valueKey);
-        boolean waited = false;
-        long backoff = 0;
-        try {
-            while (true) {
-                Acquisition attempt = coordinator.acquire(valueKey, lockKey, stampede.lease().toMillis(),
-                        context.clock().millis(), null);
-                switch (attempt.state()) {
-                    case PRESENT -> {
-                        StoredEntry entry = decode(text, Objects.requireNonNull(attempt.value()));
-                        if (waited) {
-                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, entry != null);
-                        }
-                        if (entry == null) {
-                            stampedeStatistics.onLockBypass();
-                            return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
-                        }
-                        long remaining = entry.remainingMillis(context.clock().millis());
-                        fillL1(key, text, entry.value(), remaining, ticket);
-                        @SuppressWarnings("unchecked")
-                        T value = (T) entry.value();
-                        return value;
-                    }
-                    case ACQUIRED -> {
-                        if (waited) {
-                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
-                            stampedeStatistics.onTakeover();
-                        }
-                        byte[] token = Objects.requireNonNull(attempt.token());
-                        return load(key, text, loader, stale, startNanos,
-                                ownerSink(key, text, valueKey, lockKey, token, ticket));
-                    }
-                    case HELD -> {
-                        if (stale == null && attempt.value() != null && settings.failSafe().enabled()) {
-                            stale = decode(text, attempt.value());
-                        }
-                        if (!waited) {
-                            waited = true;
-                            stampedeStatistics.onLockWait();
-                        }
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
-                            return waitTimedOut(key, text, loader, stale, ticket, startNanos, hardBound);
-                        }
-                        backoff = LoadCoordinator.nextBackoff(backoff);
-                        if (coordinator.await(signal, Math.min(backoff, left))) {
-                            signal = coordinator.watch(valueKey);
-                        }
-                    }
-                    default -> {
-                        stampedeStatistics.onLockBypass();
-                        return load(key, text, loader, stale, startNanos, unlockedSink(key, text, ticket));
-                    }
-                }
-            }
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new ValueRetrievalException(key, loader, ex);
-        }
-        finally {
-            coordinator.unwatch(valueKey, signal);
-        }
-    }
-
-    private <T> @Nullable T waitTimedOut(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale,
-            long ticket, long startNanos, boolean hardBound) {
-        stampedeStatistics.onWaitTimeout();
-        StampedeSettings.OnTimeout onTimeout = settings.stampede().onTimeout();
-        if (hardBound) {
-            stampedeStatistics.onHardTimeout();
-            LoadWaitTimeoutException timeout = new LoadWaitTimeoutException("key '" + text + "' of cache '" + name
-                    + "' (fail-safe.hard-timeout)", settings.failSafe().hardTimeout());
-            return staleOrThrow(key, text, stale, ticket, new ValueRetrievalException(key, loader, timeout));
-        }
-        if (onTimeout == StampedeSettings.OnTimeout.FAIL) {
-            stampedeStatistics.onFallbackFailure();
-            throw new ValueRetrievalException(key, loader, new LoadWaitTimeoutException("the load of key '" + text
-                    + "' of cache '" + name + "' by another instance", settings.stampede().maxWait()));
-        }
-        if (onTimeout == StampedeSettings.OnTimeout.STALE && isServable(stale)) {
-            return serveStale(key, text, Objects.requireNonNull(stale), ticket, "another instance's load of it"
-                    + " took longer than stampede.max-wait");
-        }
-        stampedeStatistics.onFallbackLoad();
-        warnings.warn("Cache '" + name + "': loading key '" + text + "' without the lock: another instance's load"
-                + " took longer than stampede.max-wait (" + settings.stampede().maxWait() + ")");
-        return load(key, text, loader, stale, startNanos, absentSink(key, text, ticket));
-    }
-
-    /**
-     * Calls the loader and hands its value to the sink. With a soft or hard timeout the loader
-     * runs on the executor, so that the caller can stop waiting while the load completes (and is
-     * cached) in the background. With fail-safe, a failure or a soft timeout serves the stale entry.
-     */
-    private <T> @Nullable T load(Object key, String text, Callable<T> loader, @Nullable StoredEntry stale,
-            long startNanos, LoadSink sink) {
-        FailSafeSettings failSafe = settings.failSafe();
-        if (!failSafe.timesOut()) {
-            try {
-                return loadNow(key, loader, sink);
-            }
-            catch (ValueRetrievalException ex) {
-                return staleOrThrow(key, text, stale, fillTicket(text), ex);
-            }
-        }
-        long ticket = fillTicket(text);
-        CompletableFuture<T> task;
-        try {
-            task = CompletableFuture.supplyAsync(() -> loadNow(key, loader, sink), context.executor());
-        }
-        catch (RejectedExecutionException ex) {
-            task = CompletableFuture.completedFuture(loadNow(key, loader, sink));
-        }
-        boolean soft = failSafe.enabled() && !failSafe.softTimeout().isZero() && isServable(stale);
-        try {
-            if (soft) {
-                long left = failSafe.softTimeout().toNanos() - (System.nanoTime() - startNanos);
-                try {
-                    return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-                }
-                catch (TimeoutException ex) {
-                    stampedeStatistics.onSoftTimeout();
-                    return serveStale(key, text, Objects.requireNonNull(stale), ticket, "its load took longer than"
-                            + " fail-safe.soft-timeout (" + failSafe.softTimeout() + ")");
-                }
-            }
-            if (!failSafe.hardTimeout().isZero()) {
-                long left = failSafe.hardTimeout().toNanos() - (System.nanoTime() - startNanos);
-                try {
-                    return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-                }
-                catch (TimeoutException ex) {
-                    stampedeStatistics.onHardTimeout();
-                    throw new ValueRetrievalException(key, loader, new LoadWaitTimeoutException("key '" + text
-                            + "' of cache '" + name + "' (fail-safe.hard-timeout)", failSafe.hardTimeout()));
-                }
-            }
-            return task.get();
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new ValueRetrievalException(key, loader, ex);
-        }
-        catch (ExecutionException ex) {
-            ValueRetrievalException failure = (ex.getCause() instanceof ValueRetrievalException retrieval) ? retrieval
-                    : new ValueRetrievalException(key, loader, ex.getCause());
-            return staleOrThrow(key, text, stale, ticket, failure);
-        }
-    }
-
-    private <T> @Nullable T loadNow(Object key, Callable<T> loader, LoadSink sink) {
-        long start = System.nanoTime();
-        T value;
-        try {
-            // On the executor (timeouts, refresh-ahead) the loader may block a fork-join worker.
-            value = BlockingCalls.call(loader);
-        }
-        catch (Exception ex) {
-            if (ex instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            statistics.loadFailures.increment();
-            sink.failed();
-            throw new ValueRetrievalException(key, loader, ex);
-        }
-        catch (Error error) {
-            sink.failed();
-            throw error;
-        }
-        long elapsed = System.nanoTime() - start;
-        statistics.loads.increment();
-        statistics.loadNanos.add(elapsed);
-        sink.loaded(value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)));
-        return value;
-    }
-
-    private boolean isServable(@Nullable StoredEntry stale) {
-        if (stale == null || !settings.failSafe().enabled()) {
-            return false;
-        }
-        long until = stale.expiresAtEpochMillis() + settings.failSafe().maxStale().toMillis();
-        return until < 0 || context.clock().millis() < until;
-    }
-
-    private <T> @Nullable T staleOrThrow(Object key, String text, @Nullable StoredEntry stale, long ticket,
-            ValueRetrievalException failure) {
-        if (!isServable(stale)) {
-            throw failure;
-        }
-        Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
-        return serveStale(key, text, Objects.requireNonNull(stale), ticket, "its loader failed: " + cause);
-    }
-
-    @SuppressWarnings("unchecked")
-    private <T> @Nullable T serveStale(Object key, String text, StoredEntry stale, long ticket, String reason) {
-        stampedeStatistics.onStaleServe();
-        long age = context.clock().millis() - stale.expiresAtEpochMillis();
-        logger.warn("Cache '" + name + "': serving the value of key '" + text + "' that expired "
-                + Math.max(0, age) + "ms ago, because " + reason);
-        // Briefly, so that the loader is tried again soon without every call paying for it.
-        if (settings.l1Enabled()) {
-            putL1(key, text, stale.value(), Math.min(STALE_L1_TTL_MILLIS, l1TtlMillis(stale.isNull())), ticket);
-        }
-        return (T) stale.value();
-    }
-
-    /** Starts one background refresh of a key read from Redis when refresh-ahead says it is due. */
-    private void refreshIfDue(Object key, String text, StoredEntry entry, Callable<?> loader) {
-        RefreshSettings refresh = settings.refresh();
-        if (refresh.mode() == RefreshSettings.Mode.NONE || coordinator == null) {
-            return;
-        }
-        double random = 1.0 - ThreadLocalRandom.current().nextDouble();
-        if (!refresh.isDue(entry.writtenAtEpochMillis(), entry.expiresAtEpochMillis(), entry.loadMillis(),
-                context.clock().millis(), random) || !refreshing.add(key)) {
-            return;
-        }
-        try {
-            context.executor().execute(() -> {
-                try {
-                    refresh(key, text, entry, loader);
-                }
-                finally {
-                    refreshing.remove(key);
-                }
-            });
-        }
-        catch (RejectedExecutionException ex) {
-            refreshing.remove(key);
-        }
-    }
-
-    private void refresh(Object key, String text, StoredEntry entry, Callable<?> loader) {
-        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
-        byte[] valueKey = redisKey(text);
-        byte[] lockKey = coordinator.lockKey(valueKey);
-        if (lockKey == null) {
-            return;
-        }
-        long ticket = fillTicket(text);
-        Acquisition attempt = coordinator.acquire(valueKey, lockKey, settings.stampede().lease().toMillis(),
-                context.clock().millis(), entry.expiresAtEpochMillis());
-        if (attempt.state() != Acquisition.State.ACQUIRED) {
-            if (attempt.state() == Acquisition.State.HELD) {
-                stampedeStatistics.onRefreshSkipped();
-            }
-            return;
-        }
-        stampedeStatistics.onRefresh();
-        try {
-            loadNow(key, loader, ownerSink(key, text, valueKey, lockKey, Objects.requireNonNull(attempt.token()),
-                    ticket));
-        }
-        catch (RuntimeException ex) {
-            stampedeStatistics.onRefreshFailure();
-            warnings.warn("Cache '" + name + "': refreshing key '" + text + "' failed; the current value is served"
-                    + " until it expires: " + ex);
-        }
-    }
-
-    /** Where a loaded value goes. */
-    private interface LoadSink {
-
-        void loaded(@Nullable Object value, int loadMillis);
-
-        void failed();
-    }
-
-    /** Without the lock: written to both tiers as before. */
-    private LoadSink unlockedSink(Object key, String text, long ticket) {
-        return new LoadSink() {
-            @Override
-            public void loaded(@Nullable Object value, int loadMillis) {
-                store(key, text, value, loadMillis, false, ticket);
-            }
-
-            @Override
-            public void failed() {
-            }
-        };
-    }
-
-    /** As the lock's owner: written to Redis only while the lock holds the token, then to L1. */
-    private LoadSink ownerSink(Object key, String text, byte[] valueKey, byte[] lockKey, byte[] token, long ticket) {
-        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
-        return new LoadSink() {
-            @Override
-            public void loaded(@Nullable Object value, int loadMillis) {
-                if (value == null && !settings.cacheNullValues()) {
-                    coordinator.release(valueKey, lockKey, token);
-                    return;
-                }
-                long ttl = l2TtlMillis(value == null);
-                long now = context.clock().millis();
-                byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
-                if (bytes == null) {
-                    coordinator.release(valueKey, lockKey, token);
-                    storeL1(key, text, value, ttl, ticket);
-                    return;
-                }
-                if (coordinator.store(valueKey, lockKey, token, bytes, physicalTtl(ttl))) {
-                    if (hotKeys != null) {
-                        hotKeys.written(text, bytes, physicalTtl(ttl));
-                    }
-                    storeL1(key, text, value, ttl, ticket);
-                }
-                else {
-                    warnings.warn("Cache '" + name + "': the value loaded for key '" + text + "' is not cached: the"
-                            + " key was written, evicted or cleared during the load, or its lease ("
-                            + settings.stampede().lease() + ") expired");
-                }
-            }
-
-            @Override
-            public void failed() {
-                coordinator.release(valueKey, lockKey, token);
-            }
-        };
-    }
-
-    /** After a timed-out wait: written to Redis only if the key is still absent there. */
-    private LoadSink absentSink(Object key, String text, long ticket) {
-        RedisTier redis = Objects.requireNonNull(l2);
-        return new LoadSink() {
-            @Override
-            public void loaded(@Nullable Object value, int loadMillis) {
-                if (value == null && !settings.cacheNullValues()) {
-                    return;
-                }
-                long ttl = l2TtlMillis(value == null);
-                long now = context.clock().millis();
-                byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
-                RedisTier.SetIfAbsentResult result = (bytes != null)
-                        ? redis.setIfAbsent(redisKey(text), bytes, physicalTtl(ttl)) : null;
-                if (result != null && result.stored() && hotKeys != null) {
-                    hotKeys.written(text, Objects.requireNonNull(bytes), physicalTtl(ttl));
-                }
-                if (result == null || result.stored() || result.failed()) {
-                    storeL1(key, text, value, ttl, ticket);
-                }
-            }
-
-            @Override
-            public void failed() {
-            }
-        };
-    }
-
     /** The TTL a value gets in Redis: its logical TTL, plus the time fail-safe may serve it stale. */
     private long physicalTtl(long ttlMillis) {
         FailSafeSettings failSafe = settings.failSafe();
         return failSafe.enabled() ? ttlMillis + failSafe.maxStale().toMillis() : ttlMillis;
-    }
-
-    private <T> CompletableFuture<T> loadAndStoreAsync(Object key, String text, Supplier<CompletableFuture<T>> loader) {
-        long ticket = fillTicket(text);
-        long start = System.nanoTime();
-        CompletableFuture<T> loading;
-        try {
-            loading = loader.get();
-        }
-        catch (RuntimeException ex) {
-            statistics.loadFailures.increment();
-            return CompletableFuture.failedFuture(ex);
-        }
-        return loading.whenComplete((value, error) -> {
-            if (error != null) {
-                statistics.loadFailures.increment();
-                return;
-            }
-            long elapsed = System.nanoTime() - start;
-            statistics.loads.increment();
-            statistics.loadNanos.add(elapsed);
-            storeAsync(key, text, value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)), ticket);
-        });
     }
 
     private <T> @Nullable T callLoader(@Nullable Object key, Callable<T> loader) {
@@ -1398,5 +977,94 @@ public final class TieredCache {
             escaped.append(c);
         }
         return escaped.toString();
+    }
+
+    /**
+     * The operations of this cache that its {@link LoadPath} uses: a private view, so that the
+     * load path reaches only these and this class adds nothing to its own API.
+     */
+    private final class LoadTiers implements LoadPath.Tiers {
+
+        @Override
+        public long fillTicket(String text) {
+            return TieredCache.this.fillTicket(text);
+        }
+
+        @Override
+        public byte[] redisKey(String text) {
+            return TieredCache.this.redisKey(text);
+        }
+
+        @Override
+        public @Nullable StoredEntry decode(String text, byte[] bytes) {
+            return TieredCache.this.decode(text, bytes);
+        }
+
+        @Override
+        public byte @Nullable [] encode(String text, StoredEntry entry) {
+            return TieredCache.this.encode(text, entry);
+        }
+
+        @Override
+        public @Nullable L1Entry currentL1(Object key) {
+            if (l1 == null) {
+                return null;
+            }
+            L1Entry entry = l1.get(key);
+            return (entry != null && entry.epoch() == guard.epoch()) ? entry : null;
+        }
+
+        @Override
+        public @Nullable L1Entry fillL1(Object key, String text, @Nullable Object value, long limitMillis,
+                long ticket) {
+            return TieredCache.this.fillL1(key, text, value, limitMillis, ticket);
+        }
+
+        @Override
+        public void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis, long ticket) {
+            TieredCache.this.storeL1(key, text, value, l2TtlMillis, ticket);
+        }
+
+        @Override
+        public @Nullable L1Entry putL1(Object key, String text, @Nullable Object value, long ttlMillis, long ticket) {
+            return TieredCache.this.putL1(key, text, value, ttlMillis, ticket);
+        }
+
+        @Override
+        public long l1TtlMillis(boolean nullValue) {
+            return TieredCache.this.l1TtlMillis(nullValue);
+        }
+
+        @Override
+        public long l2TtlMillis(boolean nullValue) {
+            return TieredCache.this.l2TtlMillis(nullValue);
+        }
+
+        @Override
+        public long physicalTtl(long ttlMillis) {
+            return TieredCache.this.physicalTtl(ttlMillis);
+        }
+
+        @Override
+        public void storeLoaded(Object key, String text, @Nullable Object value, int loadMillis, long ticket) {
+            store(key, text, value, loadMillis, false, ticket);
+        }
+
+        @Override
+        public void storeAsync(Object key, String text, @Nullable Object value, int loadMillis, long ticket) {
+            TieredCache.this.storeAsync(key, text, value, loadMillis, ticket);
+        }
+
+        @Override
+        public RedisTier.SetIfAbsentResult setIfAbsent(String text, byte[] bytes, long ttlMillis) {
+            return Objects.requireNonNull(l2).setIfAbsent(TieredCache.this.redisKey(text), bytes, ttlMillis);
+        }
+
+        @Override
+        public void writtenToRedis(String text, byte[] bytes, long ttlMillis) {
+            if (hotKeys != null) {
+                hotKeys.written(text, bytes, ttlMillis);
+            }
+        }
     }
 }
