@@ -654,45 +654,62 @@ public final class TieredCache {
      */
     private @Nullable StoredEntry readEntry(String text, long ticket) {
         RedisTier redis = Objects.requireNonNull(l2);
-        byte[] replica = (hotKeys != null) ? hotKeys.replicaToRead(text) : null;
+        byte[] replica = replicaToRead(text);
         if (replica != null) {
-            byte[] copy = redis.get(replica);
-            StoredEntry entry = (copy != null) ? decode(text, copy) : null;
+            StoredEntry entry = fromReplica(text, redis.get(replica));
             if (entry != null) {
-                Objects.requireNonNull(hotKeys).onReplicaHit();
                 return entry;
             }
         }
-        byte[] bytes = redis.get(redisKey(text));
+        return fromKey(text, redis.get(redisKey(text)), replica, ticket);
+    }
+
+    /** As {@link #readEntry}, without blocking: the key itself is read once the replica's reply is in. */
+    private CompletableFuture<@Nullable StoredEntry> readEntryAsync(String text, long ticket) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        byte[] replica = replicaToRead(text);
+        if (replica == null) {
+            return redis.getAsync(redisKey(text)).thenApply(bytes -> fromKey(text, bytes, null, ticket));
+        }
+        return redis.getAsync(replica).thenCompose(copy -> {
+            StoredEntry entry = fromReplica(text, copy);
+            return (entry != null) ? CompletableFuture.completedFuture(entry)
+                    : redis.getAsync(redisKey(text)).thenApply(bytes -> fromKey(text, bytes, replica, ticket));
+        });
+    }
+
+    /** @return the replica a read of the key goes to first, or {@code null} to read the key itself only */
+    private byte @Nullable [] replicaToRead(String text) {
+        return (hotKeys != null) ? hotKeys.replicaToRead(text) : null;
+    }
+
+    /**
+     * A replica's reply: its entry serves the read (a replica hit); otherwise the key itself is read,
+     * and {@link #fromKey} counts the replica miss if the key holds a value.
+     * @return the entry, or {@code null} to read the key itself
+     */
+    private @Nullable StoredEntry fromReplica(String text, byte @Nullable [] copy) {
+        StoredEntry entry = (copy != null) ? decode(text, copy) : null;
+        if (entry != null) {
+            Objects.requireNonNull(hotKeys).onReplicaHit();
+        }
+        return entry;
+    }
+
+    /**
+     * The key's own reply. When a replica was read first and missed, a value found here is copied to
+     * that replica (and counted as a replica miss) unless an invalidation happened since {@code ticket}.
+     * @param replica the replica that missed, or {@code null} when none was read
+     * @return the entry, or {@code null} on a miss
+     */
+    private @Nullable StoredEntry fromKey(String text, byte @Nullable [] bytes, byte @Nullable [] replica,
+            long ticket) {
         StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
         if (replica != null && entry != null) {
             Objects.requireNonNull(hotKeys).refill(replica, Objects.requireNonNull(bytes), physicalRemaining(entry),
                     () -> fillTicket(text), ticket);
         }
         return entry;
-    }
-
-    private CompletableFuture<@Nullable StoredEntry> readEntryAsync(String text, long ticket) {
-        RedisTier redis = Objects.requireNonNull(l2);
-        byte[] replica = (hotKeys != null) ? hotKeys.replicaToRead(text) : null;
-        if (replica == null) {
-            return redis.getAsync(redisKey(text)).thenApply(bytes -> (bytes != null) ? decode(text, bytes) : null);
-        }
-        return redis.getAsync(replica).thenCompose(copy -> {
-            StoredEntry fromReplica = (copy != null) ? decode(text, copy) : null;
-            if (fromReplica != null) {
-                Objects.requireNonNull(hotKeys).onReplicaHit();
-                return CompletableFuture.completedFuture(fromReplica);
-            }
-            return redis.getAsync(redisKey(text)).thenApply(bytes -> {
-                StoredEntry entry = (bytes != null) ? decode(text, bytes) : null;
-                if (entry != null) {
-                    Objects.requireNonNull(hotKeys).refill(replica, Objects.requireNonNull(bytes),
-                            physicalRemaining(entry), () -> fillTicket(text), ticket);
-                }
-                return entry;
-            });
-        });
     }
 
     /**
