@@ -80,14 +80,6 @@ final class LoadPath {
         @Nullable StoredEntry decode(String text, byte[] bytes);
 
         /**
-         * Encodes an entry for Redis; a value that cannot be encoded is counted, logged, and kept in L1 only.
-         * @param text the key's text form, for the warning
-         * @param entry the entry
-         * @return the bytes, or {@code null}
-         */
-        byte @Nullable [] encode(String text, StoredEntry entry);
-
-        /**
          * The key's L1 entry, unless the guard dropped it; counts nothing.
          * @param key the key
          * @return the entry, or {@code null}
@@ -100,9 +92,6 @@ final class LoadPath {
          * @return the entry put, or {@code null}
          */
         @Nullable L1Entry fillL1(Object key, String text, @Nullable Object value, long limitMillis, long ticket);
-
-        /** As {@link #fillL1}, for a value just written to Redis with {@code l2TtlMillis}. */
-        void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis, long ticket);
 
         /**
          * Puts a value into L1 for exactly {@code ttlMillis} (capped by the guard), unless the key was
@@ -118,18 +107,6 @@ final class LoadPath {
         long l1TtlMillis(boolean nullValue);
 
         /**
-         * @param nullValue whether the value is a cached null
-         * @return a jittered logical Redis TTL, in milliseconds
-         */
-        long l2TtlMillis(boolean nullValue);
-
-        /**
-         * @param ttlMillis a logical Redis TTL
-         * @return the TTL the value gets in Redis, fail-safe's stale period included
-         */
-        long physicalTtl(long ttlMillis);
-
-        /**
          * Stores a value loaded without the lease in Redis, then L1; tells no other instance.
          * @param loadMillis how long the load took, kept for refresh-ahead
          */
@@ -139,17 +116,39 @@ final class LoadPath {
         void storeAsync(Object key, String text, @Nullable Object value, int loadMillis, long ticket);
 
         /**
-         * Writes a value to Redis unless the key is present there.
+         * Writes a value to Redis unless the key is present there; leaves the key's lock alone.
          * @param ttlMillis the physical TTL
          * @return the outcome
          */
         RedisTier.SetIfAbsentResult setIfAbsent(String text, byte[] bytes, long ttlMillis);
 
         /**
-         * Called after a loaded value was written to Redis, so that a hot key's replicas get it too.
-         * @param ttlMillis the physical TTL it was written with
+         * Starts storing a loaded value: its TTL, and its entry encoded for Redis (a value that cannot
+         * be encoded is counted, logged, and kept in L1 only).
+         * @param loadMillis how long the load took, kept for refresh-ahead
+         * @return the value on its way, or {@code null} when the cache does not keep it (a null, without
+         *         {@code cache-null-values})
          */
-        void writtenToRedis(String text, byte[] bytes, long ttlMillis);
+        @Nullable Storing storing(Object key, String text, @Nullable Object value, int loadMillis);
+    }
+
+    /** A value on its way into the tiers, from {@link Tiers#storing}: what follows its write to Redis. */
+    interface Storing {
+
+        /** @return the entry to write to Redis, or {@code null} when it cannot be encoded */
+        byte @Nullable [] bytes();
+
+        /** @return the TTL to write it with, fail-safe's stale period included */
+        long physicalTtlMillis();
+
+        /** The bytes were written to the key: writes them to its replicas too when the key is hot. */
+        void written();
+
+        /**
+         * Puts the value into L1, for no longer than its logical TTL in Redis, unless the key was
+         * invalidated since {@code ticket}.
+         */
+        void fillL1(long ticket);
     }
 
     private final String name;
@@ -536,21 +535,21 @@ final class LoadPath {
         return new LoadSink() {
             @Override
             public void loaded(@Nullable Object value, int loadMillis) {
-                if (value == null && !settings.cacheNullValues()) {
+                Storing storing = tiers.storing(key, text, value, loadMillis);
+                if (storing == null) {
                     coordinator.release(valueKey, lockKey, token);
                     return;
                 }
-                long ttl = tiers.l2TtlMillis(value == null);
-                long now = context.clock().millis();
-                byte[] bytes = tiers.encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+                byte[] bytes = storing.bytes();
                 if (bytes == null) {
                     coordinator.release(valueKey, lockKey, token);
-                    tiers.storeL1(key, text, value, ttl, ticket);
+                    storing.fillL1(ticket);
                     return;
                 }
-                if (coordinator.store(valueKey, lockKey, token, bytes, tiers.physicalTtl(ttl))) {
-                    tiers.writtenToRedis(text, bytes, tiers.physicalTtl(ttl));
-                    tiers.storeL1(key, text, value, ttl, ticket);
+                // Written only while the lock holds this token; the same step releases the lock.
+                if (coordinator.store(valueKey, lockKey, token, bytes, storing.physicalTtlMillis())) {
+                    storing.written();
+                    storing.fillL1(ticket);
                 }
                 else {
                     warnings.warn("Cache '" + name + "': the value loaded for key '" + text + "' is not cached: the"
@@ -571,19 +570,19 @@ final class LoadPath {
         return new LoadSink() {
             @Override
             public void loaded(@Nullable Object value, int loadMillis) {
-                if (value == null && !settings.cacheNullValues()) {
+                Storing storing = tiers.storing(key, text, value, loadMillis);
+                if (storing == null) {
                     return;
                 }
-                long ttl = tiers.l2TtlMillis(value == null);
-                long now = context.clock().millis();
-                byte[] bytes = tiers.encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+                byte[] bytes = storing.bytes();
                 RedisTier.SetIfAbsentResult result = (bytes != null)
-                        ? tiers.setIfAbsent(text, bytes, tiers.physicalTtl(ttl)) : null;
+                        ? tiers.setIfAbsent(text, bytes, storing.physicalTtlMillis()) : null;
                 if (result != null && result.stored()) {
-                    tiers.writtenToRedis(text, Objects.requireNonNull(bytes), tiers.physicalTtl(ttl));
+                    storing.written();
                 }
+                // Not when another instance stored its value meanwhile: the next read takes that one.
                 if (result == null || result.stored() || result.failed()) {
-                    tiers.storeL1(key, text, value, ttl, ticket);
+                    storing.fillL1(ticket);
                 }
             }
 

@@ -427,23 +427,18 @@ public final class TieredCache {
             store(key, text, value, 0, true, fillTicket(text));
             return null;
         }
-        long now = context.clock().millis();
-        long ttl = l2TtlMillis(value == null);
-        byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, 0));
+        Storing storing = Objects.requireNonNull(storing(key, text, value, 0));
+        byte[] bytes = storing.bytes();
         if (bytes == null) {
             return null;
         }
-        byte[] valueKey = redisKey(text);
-        byte[] lockKey = (coordinator != null) ? coordinator.lockKey(valueKey) : null;
-        RedisTier.SetIfAbsentResult result = (lockKey != null)
-                ? Objects.requireNonNull(coordinator).putIfAbsent(valueKey, lockKey, bytes, physicalTtl(ttl))
-                : l2.setIfAbsent(valueKey, bytes, physicalTtl(ttl));
-        if (result.stored() && hotKeys != null) {
-            hotKeys.written(text, bytes, physicalTtl(ttl));
+        RedisTier.SetIfAbsentResult result = writeIfAbsent(text, bytes, storing.physicalTtlMillis(), true);
+        if (result.stored()) {
+            storing.written();
         }
         if (result.stored() || result.failed()) {
             generations.bump(text);
-            storeL1(key, text, value, ttl, fillTicket(text));
+            storing.fillL1(fillTicket(text));
             context.publisher().keysChanged(name, text);
             return null;
         }
@@ -768,50 +763,119 @@ public final class TieredCache {
         }
     }
 
+    /**
+     * Stores a value in Redis, then L1. A put ({@code broadcast}) also deletes the key's lock with
+     * the write, deletes the key when the write fails, and tells the other instances; a load does
+     * none of these.
+     */
     private void store(Object key, String text, @Nullable Object value, int loadMillis, boolean broadcast,
             long ticket) {
-        if (value == null && !settings.cacheNullValues()) {
+        Storing storing = storing(key, text, value, loadMillis);
+        if (storing == null) {
             return;
         }
-        long ttl = l2TtlMillis(value == null);
         if (l2 != null) {
-            long now = context.clock().millis();
-            byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
-            boolean written = (bytes != null) && write(text, bytes, physicalTtl(ttl), broadcast);
-            if (!written && broadcast) {
+            byte[] bytes = storing.bytes();
+            boolean written = (bytes != null) && write(text, bytes, storing.physicalTtlMillis(), broadcast);
+            if (written) {
+                storing.written();
+            }
+            else if (broadcast) {
                 // The value Redis holds for this key is now outdated: it must go, now or on recovery.
                 deleteFromRedis(text);
             }
         }
-        storeL1(key, text, value, ttl, ticket);
+        storing.fillL1(ticket);
         if (broadcast) {
             context.publisher().keysChanged(name, text);
         }
     }
 
+    /** As {@link #store} for a load, with the writes to Redis (and a hot key's replicas) not awaited. */
     private void storeAsync(Object key, String text, @Nullable Object value, int loadMillis, long ticket) {
-        if (value == null && !settings.cacheNullValues()) {
+        Storing storing = storing(key, text, value, loadMillis);
+        if (storing == null) {
             return;
         }
-        long ttl = l2TtlMillis(value == null);
-        if (l2 != null) {
-            long now = context.clock().millis();
-            byte[] bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
-            if (bytes != null) {
-                long physical = physicalTtl(ttl);
-                HotKeys hot = hotKeys;
-                l2.setAsync(redisKey(text), bytes, physical).thenAccept(written -> {
-                    if (written && hot != null) {
-                        hot.writtenAsync(text, bytes, physical);
-                    }
-                });
-            }
+        byte[] bytes = storing.bytes();
+        if (l2 != null && bytes != null) {
+            l2.setAsync(redisKey(text), bytes, storing.physicalTtlMillis()).thenAccept(written -> {
+                if (written) {
+                    storing.writtenAsync();
+                }
+            });
         }
-        storeL1(key, text, value, ttl, ticket);
+        storing.fillL1(ticket);
     }
 
-    private void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis, long ticket) {
-        fillL1(key, text, value, (l2 != null) ? l2TtlMillis : Long.MAX_VALUE, ticket);
+    /**
+     * Starts storing a value: the first step of every write of a value, by the application or a load.
+     * @param loadMillis how long its load took, kept for refresh-ahead; 0 for a put
+     * @return the value with its TTL and, with Redis, its encoded entry; {@code null} for a null in a
+     *         cache that does not cache nulls
+     */
+    private @Nullable Storing storing(Object key, String text, @Nullable Object value, int loadMillis) {
+        if (value == null && !settings.cacheNullValues()) {
+            return null;
+        }
+        long ttl = l2TtlMillis(value == null);
+        byte[] bytes = null;
+        if (l2 != null) {
+            long now = context.clock().millis();
+            bytes = encode(text, new StoredEntry(value, now, now + ttl, loadMillis));
+        }
+        return new Storing(key, text, value, ttl, bytes);
+    }
+
+    /**
+     * A value on its way into the tiers: what follows its write to Redis, the same for every write.
+     * Each writer decides itself how the bytes go to Redis, and whether L1 is filled when they did not.
+     */
+    private final class Storing implements LoadPath.Storing {
+
+        private final Object key;
+        private final String text;
+        private final @Nullable Object value;
+        // The logical TTL in Redis, which also bounds the time in L1.
+        private final long ttlMillis;
+        private final byte @Nullable [] bytes;
+
+        Storing(Object key, String text, @Nullable Object value, long ttlMillis, byte @Nullable [] bytes) {
+            this.key = key;
+            this.text = text;
+            this.value = value;
+            this.ttlMillis = ttlMillis;
+            this.bytes = bytes;
+        }
+
+        @Override
+        public byte @Nullable [] bytes() {
+            return bytes;
+        }
+
+        @Override
+        public long physicalTtlMillis() {
+            return physicalTtl(ttlMillis);
+        }
+
+        @Override
+        public void written() {
+            if (hotKeys != null) {
+                hotKeys.written(text, Objects.requireNonNull(bytes), physicalTtlMillis());
+            }
+        }
+
+        /** As {@link #written()}, without waiting for the replicas. */
+        void writtenAsync() {
+            if (hotKeys != null) {
+                hotKeys.writtenAsync(text, Objects.requireNonNull(bytes), physicalTtlMillis());
+            }
+        }
+
+        @Override
+        public void fillL1(long ticket) {
+            TieredCache.this.fillL1(key, text, value, (l2 != null) ? ttlMillis : Long.MAX_VALUE, ticket);
+        }
     }
 
     /**
@@ -866,19 +930,26 @@ public final class TieredCache {
     }
 
     /**
-     * Writes a value to Redis; a write by the application (a put) also deletes the key's lock in
-     * the same step, so that a load under way cannot overwrite it.
+     * Writes a value to Redis (the key itself; its replicas are the caller's, see {@link Storing});
+     * a write by the application (a put) also deletes the key's lock in the same step, so that a load
+     * under way cannot overwrite it.
      */
     private boolean write(String text, byte[] bytes, long ttlMillis, boolean byApplication) {
         RedisTier redis = Objects.requireNonNull(l2);
         byte[] valueKey = redisKey(text);
         byte[] lockKey = (byApplication && coordinator != null) ? coordinator.lockKey(valueKey) : null;
-        boolean written = (lockKey != null) ? Objects.requireNonNull(coordinator).put(valueKey, lockKey, bytes, ttlMillis)
+        return (lockKey != null) ? Objects.requireNonNull(coordinator).put(valueKey, lockKey, bytes, ttlMillis)
                 : redis.set(valueKey, bytes, ttlMillis);
-        if (written && hotKeys != null) {
-            hotKeys.written(text, bytes, ttlMillis);
-        }
-        return written;
+    }
+
+    /** As {@link #write}, unless the key is present in Redis. */
+    private RedisTier.SetIfAbsentResult writeIfAbsent(String text, byte[] bytes, long ttlMillis,
+            boolean byApplication) {
+        RedisTier redis = Objects.requireNonNull(l2);
+        byte[] valueKey = redisKey(text);
+        byte[] lockKey = (byApplication && coordinator != null) ? coordinator.lockKey(valueKey) : null;
+        return (lockKey != null) ? Objects.requireNonNull(coordinator).putIfAbsent(valueKey, lockKey, bytes, ttlMillis)
+                : redis.setIfAbsent(valueKey, bytes, ttlMillis);
     }
 
     /** Deletes a key from Redis, with its lock, so that a load under way cannot write it back. */
@@ -1018,11 +1089,6 @@ public final class TieredCache {
         }
 
         @Override
-        public byte @Nullable [] encode(String text, StoredEntry entry) {
-            return TieredCache.this.encode(text, entry);
-        }
-
-        @Override
         public @Nullable L1Entry currentL1(Object key) {
             if (l1 == null) {
                 return null;
@@ -1038,11 +1104,6 @@ public final class TieredCache {
         }
 
         @Override
-        public void storeL1(Object key, String text, @Nullable Object value, long l2TtlMillis, long ticket) {
-            TieredCache.this.storeL1(key, text, value, l2TtlMillis, ticket);
-        }
-
-        @Override
         public @Nullable L1Entry putL1(Object key, String text, @Nullable Object value, long ttlMillis, long ticket) {
             return TieredCache.this.putL1(key, text, value, ttlMillis, ticket);
         }
@@ -1050,16 +1111,6 @@ public final class TieredCache {
         @Override
         public long l1TtlMillis(boolean nullValue) {
             return TieredCache.this.l1TtlMillis(nullValue);
-        }
-
-        @Override
-        public long l2TtlMillis(boolean nullValue) {
-            return TieredCache.this.l2TtlMillis(nullValue);
-        }
-
-        @Override
-        public long physicalTtl(long ttlMillis) {
-            return TieredCache.this.physicalTtl(ttlMillis);
         }
 
         @Override
@@ -1074,14 +1125,12 @@ public final class TieredCache {
 
         @Override
         public RedisTier.SetIfAbsentResult setIfAbsent(String text, byte[] bytes, long ttlMillis) {
-            return Objects.requireNonNull(l2).setIfAbsent(TieredCache.this.redisKey(text), bytes, ttlMillis);
+            return writeIfAbsent(text, bytes, ttlMillis, false);
         }
 
         @Override
-        public void writtenToRedis(String text, byte[] bytes, long ttlMillis) {
-            if (hotKeys != null) {
-                hotKeys.written(text, bytes, ttlMillis);
-            }
+        public LoadPath.@Nullable Storing storing(Object key, String text, @Nullable Object value, int loadMillis) {
+            return TieredCache.this.storing(key, text, value, loadMillis);
         }
     }
 }
