@@ -418,11 +418,20 @@ final class HotKeys {
         return snapshot;
     }
 
-    /** @return the number of keys found hot in this instance */
-    int localCount() {
+    /**
+     * The number of keys hot in this instance, counted as {@link #snapshot()} would list them but as of
+     * the last review: without asking the detector, so that it is cheap enough for every scrape of a
+     * gauge. A key found hot here that the detector stopped reporting since is counted until the next
+     * review (or snapshot) cools it down.
+     * @param local {@code true} for the keys found hot here, {@code false} for those hot here only
+     *        because another instance announced them
+     * @return the count
+     */
+    int count(boolean local) {
+        long now = nanoClock.getAsLong();
         int count = 0;
         for (State state : states.values()) {
-            if (state.local) {
+            if (local ? state.local : (!state.local && state.isAnnounced(now))) {
                 count++;
             }
         }

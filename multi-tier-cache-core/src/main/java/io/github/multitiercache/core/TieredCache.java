@@ -202,6 +202,26 @@ public final class TieredCache {
     }
 
     /**
+     * The number of keys {@link #hotKeys()} lists with the given {@link HotKeyStatus#local()}, without
+     * building that list: as of the last review, which runs now if one is due. A key no longer read
+     * may still be counted as hot here for up to one review interval ({@code hot-keys.window} / 10,
+     * between 100 ms and 1 s) after {@code hotKeys()} stopped listing it.
+     * @param local {@code true} for the keys found hot here, {@code false} for those hot here only
+     *        because another instance announced them
+     * @return the count, 0 when hot-key handling is off
+     */
+    public int hotKeyCount(boolean local) {
+        HotKeys hot = hotKeys;
+        if (hot == null) {
+            return 0;
+        }
+        if (hot.startReviewIfDue()) {
+            reviewHotKeys();
+        }
+        return hot.count(local);
+    }
+
+    /**
      * The running counts of hot-key handling.
      * @return the counts, or {@code null} when hot-key handling is off
      */

@@ -4,7 +4,6 @@ import java.util.function.ToDoubleFunction;
 
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.core.hotkey.HotKeyStatistics;
-import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,12 +30,13 @@ enum HotKeyMeters implements MultiTierCacheMeterContributor {
         if (statistics == null) {
             return;
         }
-        Gauge.builder(KEYS, cache, c -> c.hotKeys().stream().filter(HotKeyStatus::local).count())
+        // Counted without building the hot keys' list, which asks the detector and sorts, at every scrape.
+        Gauge.builder(KEYS, cache, c -> c.hotKeyCount(true))
                 .tags(tags.and("source", "local"))
                 .description("Keys hot in this instance: found hot here (local), or hot only because another"
                         + " instance announced them (announced)")
                 .register(registry);
-        Gauge.builder(KEYS, cache, c -> c.hotKeys().stream().filter(status -> !status.local()).count())
+        Gauge.builder(KEYS, cache, c -> c.hotKeyCount(false))
                 .tags(tags.and("source", "announced"))
                 .register(registry);
         counter(registry, PROMOTIONS, statistics, tags, HotKeyStatistics::promotions,
