@@ -1,15 +1,18 @@
 package io.github.multitiercache.core;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.testsupport.FaultProxy;
 import io.github.multitiercache.testsupport.RedisServer;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.cache.Cache.ValueWrapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -71,6 +74,26 @@ class RedisOutageTests {
             assertThat(elapsedMillis).isLessThan(6 * COMMAND_TIMEOUT.toMillis() + 500);
             assertThat(engine.tier.circuitBreaker().state()).isEqualTo(CircuitBreaker.State.OPEN);
             assertThat(engine.tier.stats().timeouts()).isGreaterThanOrEqualTo(1);
+        }
+        finally {
+            redis.resume();
+        }
+    }
+
+    @Test
+    void anAsynchronousReadOfAPausedRedisEndsAsAMissOnceTheCommandTimeoutHasPassed() throws Exception {
+        TieredCache cache = engine.cache("paused-async", CacheSettings.defaults().toBuilder().l1Enabled(false).build());
+        assertThat(cache.get("warm", () -> "v")).isEqualTo("v");
+        redis.pause();
+        try {
+            long start = System.nanoTime();
+            CompletableFuture<@Nullable ValueWrapper> read = cache.retrieve("k");
+            assertThat(read).isNotNull();
+            assertThat(read.get(5, TimeUnit.SECONDS)).isNull();
+            long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            // Never before the timeout; after it by at most a tick of the deadline wheel and scheduling.
+            assertThat(elapsedMillis).isBetween(COMMAND_TIMEOUT.toMillis(), COMMAND_TIMEOUT.toMillis() + 500);
+            assertThat(engine.tier.stats().timeouts()).isEqualTo(1);
         }
         finally {
             redis.resume();

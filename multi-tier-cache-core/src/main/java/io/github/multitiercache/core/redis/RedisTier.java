@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,6 +32,8 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -457,21 +460,63 @@ public final class RedisTier implements AutoCloseable {
             return CompletableFuture.completedFuture(FAILED);
         }
         try {
-            return connections.connection()
-                    .thenCompose(connection -> (CompletionStage<?>) command.apply(RedisConnectionHolder.async(connection)))
-                    .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
-                    .handle((result, error) -> {
-                        if (error == null) {
-                            succeeded();
-                            return result;
-                        }
-                        failed(operation, unwrap(error));
-                        return FAILED;
-                    });
+            CompletableFuture<?> reply = connections.connection()
+                    .thenCompose(connection -> (CompletionStage<?>) command.apply(RedisConnectionHolder.async(connection)));
+            Timeout deadline = Deadlines.after(timeoutNanos, () -> expire(reply));
+            return reply.handle((result, error) -> {
+                deadline.cancel();
+                if (error == null) {
+                    succeeded();
+                    return result;
+                }
+                failed(operation, unwrap(error));
+                return FAILED;
+            });
         }
         catch (RuntimeException ex) {
             failed(operation, ex);
             return CompletableFuture.completedFuture(FAILED);
+        }
+    }
+
+    /**
+     * Fails a command that outlived the command timeout. Its dependents run on the connect
+     * executor, not on the timer's thread, which must stay free to expire the others.
+     */
+    private void expire(CompletableFuture<?> reply) {
+        if (reply.isDone()) {
+            return;
+        }
+        Runnable fail = () -> reply.completeExceptionally(new TimeoutException("Redis command timed out after "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + "ms"));
+        try {
+            connectExecutor.execute(fail);
+        }
+        catch (RejectedExecutionException ex) {
+            fail.run();
+        }
+    }
+
+    /**
+     * The deadlines of asynchronous commands, on one timer wheel for the JVM with a 10 ms tick. A
+     * command adds an entry to a queue and its reply cancels it: unlike
+     * {@code CompletableFuture.orTimeout}, which puts every command into the JDK's delay queue and
+     * may wake its thread each time, this costs no thread hand-off per command, at the price of
+     * firing up to one tick late.
+     */
+    private static final class Deadlines {
+
+        private static final HashedWheelTimer TIMER = new HashedWheelTimer(task -> {
+            Thread thread = new Thread(task, "mtc-redis-deadlines");
+            thread.setDaemon(true);
+            return thread;
+        }, 10, TimeUnit.MILLISECONDS, 128, false);
+
+        private Deadlines() {
+        }
+
+        static Timeout after(long nanos, Runnable onExpiry) {
+            return TIMER.newTimeout(timeout -> onExpiry.run(), nanos, TimeUnit.NANOSECONDS);
         }
     }
 
