@@ -191,14 +191,8 @@ public final class TieredCache {
      * @return a snapshot, empty when hot-key handling is off
      */
     public List<HotKeyStatus> hotKeys() {
-        HotKeys hot = hotKeys;
-        if (hot == null) {
-            return List.of();
-        }
-        if (hot.startReviewIfDue()) {
-            reviewHotKeys();
-        }
-        return hot.snapshot();
+        HotKeys hot = reviewedHotKeys();
+        return (hot != null) ? hot.snapshot() : List.of();
     }
 
     /**
@@ -211,14 +205,20 @@ public final class TieredCache {
      * @return the count, 0 when hot-key handling is off
      */
     public int hotKeyCount(boolean local) {
+        HotKeys hot = reviewedHotKeys();
+        return (hot != null) ? hot.count(local) : 0;
+    }
+
+    /**
+     * The hot keys for a reader (the endpoint, meters), after running a review that is due, so that
+     * what it sees is current even when reads have not started one yet.
+     */
+    private @Nullable HotKeys reviewedHotKeys() {
         HotKeys hot = hotKeys;
-        if (hot == null) {
-            return 0;
-        }
-        if (hot.startReviewIfDue()) {
+        if (hot != null && hot.startReviewIfDue()) {
             reviewHotKeys();
         }
-        return hot.count(local);
+        return hot;
     }
 
     /**
@@ -291,12 +291,8 @@ public final class TieredCache {
      *         when L1 cannot serve the key
      */
     public @Nullable ValueWrapper l1Hit(Object key) {
-        L1Tier tier = l1;
-        if (tier == null) {
-            return null;
-        }
-        L1Entry entry = tier.get(key);
-        if (entry == null || entry.epoch() != guard.epoch()) {
+        L1Entry entry = servableL1(key);
+        if (entry == null) {
             return null;
         }
         recordRead(key);
@@ -592,11 +588,8 @@ public final class TieredCache {
     // ---- internals ---------------------------------------------------------------------------
 
     private @Nullable ValueWrapper lookupL1(Object key) {
-        if (l1 == null) {
-            return null;
-        }
-        L1Entry entry = l1.get(key);
-        if (entry != null && entry.epoch() == guard.epoch()) {
+        L1Entry entry = servableL1(key);
+        if (entry != null) {
             statistics.l1Hits.increment();
             return entry;
         }
@@ -604,6 +597,16 @@ public final class TieredCache {
             statistics.l1Misses.increment();
         }
         return null;
+    }
+
+    /** The key's L1 entry if it may be served (the guard has not dropped it since); counts nothing. */
+    private @Nullable L1Entry servableL1(Object key) {
+        L1Tier tier = l1;
+        if (tier == null) {
+            return null;
+        }
+        L1Entry entry = tier.get(key);
+        return (entry != null && entry.epoch() == guard.epoch()) ? entry : null;
     }
 
     private void recordRead(Object key) {
@@ -1110,11 +1113,7 @@ public final class TieredCache {
 
         @Override
         public @Nullable L1Entry currentL1(Object key) {
-            if (l1 == null) {
-                return null;
-            }
-            L1Entry entry = l1.get(key);
-            return (entry != null && entry.epoch() == guard.epoch()) ? entry : null;
+            return servableL1(key);
         }
 
         @Override
