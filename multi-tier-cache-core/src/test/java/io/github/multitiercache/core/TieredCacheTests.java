@@ -1,5 +1,6 @@
 package io.github.multitiercache.core;
 
+import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.springframework.cache.Cache.ValueRetrievalException;
 import org.springframework.cache.Cache.ValueWrapper;
 import org.springframework.cache.interceptor.SimpleKey;
+import org.springframework.cache.support.NullValue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -287,15 +289,43 @@ class TieredCacheTests {
     }
 
     @Test
-    void keysWithoutStableTextFormBypassTheCacheWithoutFailing() {
+    void keysWithoutStableTextFormAreCachedInL1OnlyAndNeverReachRedis() {
         TieredCache cache = engine.cache("identity", settings());
         Object key = new Object();
         AtomicInteger calls = new AtomicInteger();
         assertThat(cache.get(key, calls::incrementAndGet)).isEqualTo(1);
-        assertThat(cache.get(key, calls::incrementAndGet)).isEqualTo(2);
+        assertThat(cache.get(key, calls::incrementAndGet)).isEqualTo(1);
         cache.put(key, "v");
+        assertThat(cache.lookup(key)).extracting(ValueWrapper::get).isEqualTo("v");
+        assertThat(cache.putIfAbsent(key, "w")).extracting(ValueWrapper::get).isEqualTo("v");
+        assertThat(cache.evict(key)).isTrue();
         assertThat(cache.lookup(key)).isNull();
-        assertThat(cache.statistics().bypasses()).isEqualTo(4);
+        assertThat(cache.statistics().bypasses()).isZero();
+        assertThat(raw.sync().keys(prefix + "*")).isEmpty();
+    }
+
+    @Test
+    void aPutOfAnyNullValueIsACachedNullSharedThroughRedis() throws Exception {
+        TieredCache cache = engine.cache("nulls", settings());
+        // A copy, as deserialization makes one: not NullValue.INSTANCE.
+        Constructor<NullValue> constructor = NullValue.class.getDeclaredConstructor();
+        constructor.setAccessible(true);
+        cache.put("copy", constructor.newInstance());
+        cache.put("instance", NullValue.INSTANCE);
+        for (String key : List.of("copy", "instance")) {
+            ValueWrapper local = cache.lookup(key);
+            assertThat(local).isNotNull();
+            assertThat(local.get()).isNull();
+        }
+        try (TestRedis other = TestRedis.standalone(redis.port(), prefix)) {
+            TieredCache reader = other.cache("nulls", settings());
+            for (String key : List.of("copy", "instance")) {
+                ValueWrapper shared = reader.lookup(key);
+                assertThat(shared).isNotNull();
+                assertThat(shared.get()).isNull();
+            }
+            assertThat(reader.statistics().l2Hits()).isEqualTo(2);
+        }
     }
 
     @Test

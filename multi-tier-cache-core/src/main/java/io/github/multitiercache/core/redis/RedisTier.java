@@ -199,6 +199,25 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /**
+     * As {@link #eval}, without blocking: for callers that must not park a thread (asynchronous loads).
+     * @param script the script
+     * @param output the type of its reply
+     * @param keys its keys
+     * @param args its arguments
+     * @return a future of the reply, failed when Redis is unavailable or rejected the script; it never
+     *         completes exceptionally
+     */
+    public CompletableFuture<ScriptReply> evalAsync(LuaScript script, ScriptOutputType output, byte[][] keys,
+            byte[]... args) {
+        return executeAsync("EVALSHA", commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
+                .toCompletableFuture()
+                .exceptionallyCompose(error -> isNoScript(error)
+                        ? commands.<Object>eval(script.source(), output, keys, args).toCompletableFuture()
+                        : CompletableFuture.failedFuture(error)))
+                .thenApply(reply -> (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply));
+    }
+
+    /**
      * Subscribes a listener to a pub/sub channel, on a subscriber connection this tier opens on
      * first use and closes with the tier. Messages are delivered on the thread that received them,
      * which must not block. Subscribing is asynchronous: messages published before it completes

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -151,9 +152,32 @@ public final class LoadCoordinator {
     public Acquisition acquire(byte[] valueKey, byte[] lockKey, long leaseMillis, long nowMillis,
             @Nullable Long refreshOf) {
         byte[] token = newToken();
+        return acquisition(redis.eval(ACQUIRE, ScriptOutputType.MULTI, new byte[][] { valueKey, lockKey },
+                acquireArgs(token, leaseMillis, nowMillis, refreshOf)), token);
+    }
+
+    /**
+     * As {@link #acquire}, without blocking.
+     * @param valueKey the value key
+     * @param lockKey its lock key
+     * @param leaseMillis the lease of a lock taken now
+     * @param nowMillis the current wall-clock time
+     * @param refreshOf for a refresh: the expiry of the entry to refresh; {@code null} for a load
+     * @return a future of the outcome; it never completes exceptionally
+     */
+    public CompletableFuture<Acquisition> acquireAsync(byte[] valueKey, byte[] lockKey, long leaseMillis,
+            long nowMillis, @Nullable Long refreshOf) {
+        byte[] token = newToken();
+        return redis.evalAsync(ACQUIRE, ScriptOutputType.MULTI, new byte[][] { valueKey, lockKey },
+                acquireArgs(token, leaseMillis, nowMillis, refreshOf)).thenApply(reply -> acquisition(reply, token));
+    }
+
+    private static byte[][] acquireArgs(byte[] token, long leaseMillis, long nowMillis, @Nullable Long refreshOf) {
         byte[] refresh = (refreshOf != null) ? ascii(refreshOf) : new byte[0];
-        ScriptReply reply = redis.eval(ACQUIRE, ScriptOutputType.MULTI, new byte[][] { valueKey, lockKey }, token,
-                ascii(leaseMillis), ascii(nowMillis), refresh);
+        return new byte[][] { token, ascii(leaseMillis), ascii(nowMillis), refresh };
+    }
+
+    private Acquisition acquisition(ScriptReply reply, byte[] token) {
         if (reply.failed() || !(reply.value() instanceof List<?> parts) || parts.size() != 2) {
             return Acquisition.UNAVAILABLE;
         }
@@ -184,8 +208,21 @@ public final class LoadCoordinator {
      *         Redis failed
      */
     public boolean store(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value, long ttlMillis) {
-        ScriptReply reply = redis.eval(STORE, ScriptOutputType.INTEGER, new byte[][] { valueKey, lockKey }, token,
-                value, ascii(ttlMillis), channel, valueKey);
+        return stored(redis.eval(STORE, ScriptOutputType.INTEGER, new byte[][] { valueKey, lockKey }, token,
+                value, ascii(ttlMillis), channel, valueKey));
+    }
+
+    /**
+     * As {@link #store}, without blocking.
+     * @return a future of whether the value was written; it never completes exceptionally
+     */
+    public CompletableFuture<Boolean> storeAsync(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value,
+            long ttlMillis) {
+        return redis.evalAsync(STORE, ScriptOutputType.INTEGER, new byte[][] { valueKey, lockKey }, token,
+                value, ascii(ttlMillis), channel, valueKey).thenApply(this::stored);
+    }
+
+    private boolean stored(ScriptReply reply) {
         if (reply.failed()) {
             return false;
         }
@@ -205,6 +242,16 @@ public final class LoadCoordinator {
      */
     public void release(byte[] valueKey, byte[] lockKey, byte[] token) {
         redis.eval(RELEASE, ScriptOutputType.INTEGER, new byte[][] { lockKey }, token, channel, valueKey);
+    }
+
+    /**
+     * As {@link #release}, without blocking.
+     * @param valueKey the value key
+     * @param lockKey its lock key
+     * @param token the owner's token
+     */
+    public void releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
+        redis.evalAsync(RELEASE, ScriptOutputType.INTEGER, new byte[][] { lockKey }, token, channel, valueKey);
     }
 
     /**
@@ -282,12 +329,7 @@ public final class LoadCoordinator {
      * @throws InterruptedException when the thread is interrupted
      */
     public boolean await(CompletableFuture<Void> signal, long nanos) throws InterruptedException {
-        if (subscribed.get() || !subscribed.compareAndSet(false, true)) {
-            redis.ensureSubscribed();
-        }
-        else {
-            redis.subscribe(channelName, this::loaded);
-        }
+        subscribe();
         try {
             signal.get(Math.max(0, nanos), TimeUnit.NANOSECONDS);
             return true;
@@ -297,6 +339,35 @@ public final class LoadCoordinator {
         }
         catch (ExecutionException ex) {
             return true;
+        }
+    }
+
+    /**
+     * As {@link #await}, without parking a thread: the future completes when the signal fires or
+     * {@code nanos} have passed, on the thread that fired it or on {@code executor}.
+     * @param signal the signal
+     * @param nanos the longest wait
+     * @param executor runs what follows a wait that timed out
+     * @return a future of whether the signal fired; it never completes exceptionally
+     */
+    public CompletableFuture<Boolean> awaitAsync(CompletableFuture<Void> signal, long nanos, Executor executor) {
+        subscribe();
+        if (signal.isDone()) {
+            return CompletableFuture.completedFuture(Boolean.TRUE);
+        }
+        CompletableFuture<Boolean> woken = new CompletableFuture<>();
+        signal.whenComplete((done, error) -> woken.complete(Boolean.TRUE));
+        CompletableFuture.delayedExecutor(Math.max(0, nanos), TimeUnit.NANOSECONDS, executor)
+                .execute(() -> woken.complete(Boolean.FALSE));
+        return woken;
+    }
+
+    private void subscribe() {
+        if (subscribed.get() || !subscribed.compareAndSet(false, true)) {
+            redis.ensureSubscribed();
+        }
+        else {
+            redis.subscribe(channelName, this::loaded);
         }
     }
 

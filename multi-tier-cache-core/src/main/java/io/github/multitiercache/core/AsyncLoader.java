@@ -1,0 +1,470 @@
+package io.github.multitiercache.core;
+
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.l1.L1Entry;
+import io.github.multitiercache.core.stampede.FailSafeSettings;
+import io.github.multitiercache.core.stampede.LoadCoordinator;
+import io.github.multitiercache.core.stampede.LoadCoordinator.Acquisition;
+import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
+import io.github.multitiercache.core.stampede.StampedeSettings;
+import io.github.multitiercache.core.stampede.StampedeStatistics;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The asynchronous loads of one {@link TieredCache} ({@code retrieve(key, loader)}: methods that
+ * return a {@code CompletableFuture} or a {@code Mono}): the same protocol as {@link Loader}, without
+ * parking a thread anywhere.
+ *
+ * <p>A load runs once per key in this JVM ({@link SingleFlight}) and, with {@code stampede.enabled},
+ * once across the instances: the lease is taken with one asynchronous script call; a waiter registers
+ * for the "loaded" notice and is woken by it, or by a timer after a backoff (5 ms doubling to 100 ms),
+ * and asks again, until {@code stampede.max-wait}; the owner's value is written only while the lease
+ * holds its token, and a failed load releases the lease so that a waiter takes over. Fail-safe serves
+ * an expired value when the loader fails, outlasts {@code fail-safe.soft-timeout}, or a wait outlasts
+ * {@code fail-safe.hard-timeout}; refresh-ahead reloads a value close to its expiry through
+ * {@link #refresh}. Continuations run on the cache's executor, never on a Redis I/O thread, so the
+ * loader is started there too.
+ */
+final class AsyncLoader {
+
+    private final String name;
+    private final CacheSettings settings;
+    private final ExpiryPolicy expiry;
+    private final FillGuard fills;
+    private final NearTier near;
+    private final SharedTier shared;
+    private final SafeCodec codec;
+    private final Store store;
+    private final FailSafe failSafe;
+    private final SingleFlight flights;
+    private final Executor executor;
+    private final @Nullable LoadCoordinator coordinator;
+    private final CacheStatistics statistics;
+    private final StampedeStatistics stampedeStatistics;
+    private final LogThrottle warnings;
+
+    AsyncLoader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
+            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, SingleFlight flights,
+            Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
+            LogThrottle warnings) {
+        this.name = name;
+        this.settings = settings;
+        this.expiry = expiry;
+        this.fills = fills;
+        this.near = near;
+        this.shared = shared;
+        this.codec = codec;
+        this.store = store;
+        this.failSafe = failSafe;
+        this.flights = flights;
+        this.executor = executor;
+        this.coordinator = shared.coordinator();
+        this.statistics = statistics;
+        this.stampedeStatistics = stampedeStatistics;
+        this.warnings = warnings;
+    }
+
+    /**
+     * Loads a key missing from both tiers and caches its value, without blocking: concurrent callers
+     * for the key in this JVM share one load, and with {@code stampede.enabled} so do those of every
+     * instance.
+     * @param stale the expired entry read from Redis, if any, for fail-safe
+     * @return a future of the value
+     */
+    <T> CompletableFuture<T> loadMissing(CacheKey key, Supplier<CompletableFuture<T>> loader,
+            @Nullable StoredEntry stale) {
+        return flights.executeAsync(key.key(), () -> loadAndStore(key, loader, stale));
+    }
+
+    /**
+     * Loads a key without a stable text form, once per key in this JVM, into L1 only.
+     * @return a future of the value
+     */
+    <T> CompletableFuture<T> loadLocal(CacheKey key, Supplier<CompletableFuture<T>> loader) {
+        return flights.executeAsync(key.key(), () -> {
+            long ticket = fills.ticket(key.text());
+            Loader.LoadSink sink = new Loader.LoadSink() {
+                @Override
+                public void loaded(@Nullable Object value, int loadMillis) {
+                    if (store.keeps(value)) {
+                        near.fill(key, Store.unwrapNull(value), Long.MAX_VALUE, ticket);
+                    }
+                }
+
+                @Override
+                public void failed() {
+                }
+            };
+            return load(loader, (value, millis) -> {
+                sink.loaded(value, millis);
+                return CompletableFuture.completedFuture(null);
+            }, sink::failed);
+        });
+    }
+
+    /**
+     * Reloads a key read from Redis in the background, under the lease, when no other instance holds
+     * it; a failure is counted and logged.
+     * @param entry the entry read, whose expiry the lease is taken against
+     * @return completes when the refresh ended, never exceptionally
+     */
+    CompletableFuture<?> refresh(CacheKey key, StoredEntry entry, Supplier<? extends CompletableFuture<?>> loader) {
+        LoadCoordinator coordinator = this.coordinator;
+        byte[] lockKey = (coordinator != null) ? coordinator.lockKey(key.redisKey()) : null;
+        if (coordinator == null || lockKey == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long ticket = fills.ticket(key.text());
+        return coordinator.acquireAsync(key.redisKey(), lockKey, settings.stampede().lease().toMillis(), expiry.now(),
+                entry.expiresAtEpochMillis()).thenComposeAsync(attempt -> {
+                    if (attempt.state() != Acquisition.State.ACQUIRED) {
+                        if (attempt.state() == Acquisition.State.HELD) {
+                            stampedeStatistics.onRefreshSkipped();
+                        }
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    stampedeStatistics.onRefresh();
+                    byte[] token = Objects.requireNonNull(attempt.token());
+                    return load(loader, owner(key, lockKey, token, ticket),
+                            () -> coordinator.releaseAsync(key.redisKey(), lockKey, token))
+                            .handle((value, error) -> {
+                                if (error != null) {
+                                    stampedeStatistics.onRefreshFailure();
+                                    warnings.warn("Cache '" + name + "': refreshing key '" + key.text() + "' failed;"
+                                            + " the current value is served until it expires: " + unwrap(error));
+                                }
+                                return null;
+                            });
+                }, executor);
+    }
+
+    private <T> CompletableFuture<T> loadAndStore(CacheKey key, Supplier<CompletableFuture<T>> loader,
+            @Nullable StoredEntry stale) {
+        // Another leader may have filled L1 between our miss and our turn.
+        L1Entry current = near.servable(key.key());
+        if (current != null) {
+            @SuppressWarnings("unchecked")
+            T value = (T) current.get();
+            return CompletableFuture.completedFuture(value);
+        }
+        long ticket = fills.ticket(key.text());
+        long startNanos = System.nanoTime();
+        LoadCoordinator coordinator = this.coordinator;
+        boolean locking = coordinator != null && settings.stampede().enabled();
+        byte[] lockKey = locking ? coordinator.lockKey(key.redisKey()) : null;
+        CompletableFuture<T> loading;
+        if (coordinator == null || lockKey == null) {
+            if (locking) {
+                stampedeStatistics.onLockBypass();
+            }
+            loading = load(loader, unlocked(key, ticket), () -> { });
+        }
+        else {
+            loading = new LeaseWait<>(key, loader, coordinator, lockKey, ticket, startNanos, stale).attempt();
+        }
+        return withFailSafe(key, loading, stale, ticket, startNanos);
+    }
+
+    /**
+     * Starts the loader and hands its value to the sink; the future completes with the value once
+     * the sink has stored it (so that the value is in Redis when the callers see it).
+     */
+    private <T> CompletableFuture<T> load(Supplier<? extends CompletableFuture<? extends T>> loader, AsyncSink sink,
+            Runnable onFailure) {
+        long start = System.nanoTime();
+        CompletableFuture<? extends T> loading;
+        try {
+            loading = Objects.requireNonNull(loader.get(), "the loader returned no future");
+        }
+        catch (RuntimeException ex) {
+            statistics.loadFailures.increment();
+            onFailure.run();
+            return CompletableFuture.failedFuture(ex);
+        }
+        return loading.handle((value, error) -> {
+            if (error != null) {
+                statistics.loadFailures.increment();
+                onFailure.run();
+                return CompletableFuture.<T>failedFuture(unwrap(error));
+            }
+            long elapsed = System.nanoTime() - start;
+            statistics.loads.increment();
+            statistics.loadNanos.add(elapsed);
+            int millis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed));
+            return sink.loaded(value, millis).handle((stored, storeError) -> (T) value);
+        }).thenCompose(next -> next);
+    }
+
+    /** Where a loaded value goes; completes once it is stored (or known not to be). */
+    private interface AsyncSink {
+
+        CompletableFuture<?> loaded(@Nullable Object value, int loadMillis);
+    }
+
+    /** Without the lease: written to both tiers, the write to Redis not awaited. */
+    private AsyncSink unlocked(CacheKey key, long ticket) {
+        return (value, millis) -> {
+            store.storeAsync(key, value, millis, ticket);
+            return CompletableFuture.completedFuture(null);
+        };
+    }
+
+    /** As the lease's owner: written to Redis only while the lease holds the token, then to L1. */
+    private AsyncSink owner(CacheKey key, byte[] lockKey, byte[] token, long ticket) {
+        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
+        return (value, millis) -> {
+            Store.Storing storing = store.storing(key, value, millis);
+            byte[] bytes = (storing != null) ? storing.bytes() : null;
+            if (storing == null || bytes == null) {
+                coordinator.releaseAsync(key.redisKey(), lockKey, token);
+                if (storing != null) {
+                    storing.fillL1(ticket);
+                }
+                return CompletableFuture.completedFuture(null);
+            }
+            return coordinator.storeAsync(key.redisKey(), lockKey, token, bytes, storing.physicalTtlMillis())
+                    .thenAccept(written -> {
+                        if (written) {
+                            storing.writtenAsync();
+                            storing.fillL1(ticket);
+                        }
+                        else {
+                            warnings.warn("Cache '" + name + "': the value loaded for key '" + key.text() + "' is not"
+                                    + " cached: the key was written, evicted or cleared during the load, or its lease ("
+                                    + settings.stampede().lease() + ") expired");
+                        }
+                    });
+        };
+    }
+
+    /**
+     * After a timed-out wait: written to Redis only if the key is still absent there. The check
+     * and write run on the executor (one round trip), the one step of this class that blocks a thread.
+     */
+    private AsyncSink absent(CacheKey key, long ticket) {
+        return (value, millis) -> {
+            try {
+                return CompletableFuture.runAsync(() -> {
+                    Store.Storing storing = store.storing(key, value, millis);
+                    if (storing == null) {
+                        return;
+                    }
+                    byte[] bytes = storing.bytes();
+                    var result = (bytes != null) ? shared.writeIfAbsent(key, bytes, storing.physicalTtlMillis(), false)
+                            : null;
+                    if (result != null && result.stored()) {
+                        storing.written();
+                    }
+                    if (result == null || result.stored() || result.failed()) {
+                        storing.fillL1(ticket);
+                    }
+                }, executor);
+            }
+            catch (RejectedExecutionException ex) {
+                return CompletableFuture.completedFuture(null);
+            }
+        };
+    }
+
+    /**
+     * Fail-safe around a load: an expired value served in place of a failure or a load slower than
+     * {@code fail-safe.soft-timeout}; a failure after {@code fail-safe.hard-timeout}. The load goes on
+     * in the background and is cached when it completes.
+     */
+    private <T> CompletableFuture<T> withFailSafe(CacheKey key, CompletableFuture<T> loading,
+            @Nullable StoredEntry stale, long ticket, long startNanos) {
+        FailSafeSettings timeouts = settings.failSafe();
+        CompletableFuture<T> result = loading.exceptionallyCompose(error -> (stale != null && failSafe.isServable(stale))
+                ? CompletableFuture.completedFuture(failSafe.serve(key, stale, ticket, "its loader failed: "
+                        + unwrap(error)))
+                : CompletableFuture.failedFuture(unwrap(error)));
+        if (result.isDone()) {
+            return result;
+        }
+        if (timeouts.enabled() && !timeouts.softTimeout().isZero() && stale != null && failSafe.isServable(stale)) {
+            CompletableFuture<T> first = new CompletableFuture<>();
+            after(timeouts.softTimeout().toNanos() - (System.nanoTime() - startNanos), () -> {
+                if (!first.isDone()) {
+                    // Counted before the callers see the value.
+                    stampedeStatistics.onSoftTimeout();
+                    first.complete(failSafe.serve(key, stale, ticket, "its load took longer than"
+                            + " fail-safe.soft-timeout (" + timeouts.softTimeout() + ")"));
+                }
+            });
+            result.whenComplete((value, error) -> complete(first, value, error));
+            return first;
+        }
+        if (!timeouts.hardTimeout().isZero()) {
+            CompletableFuture<T> bounded = new CompletableFuture<>();
+            after(timeouts.hardTimeout().toNanos() - (System.nanoTime() - startNanos), () -> {
+                if (!bounded.isDone()) {
+                    stampedeStatistics.onHardTimeout();
+                    bounded.completeExceptionally(new LoadWaitTimeoutException("key '" + key.text() + "' of cache '"
+                            + name + "' (fail-safe.hard-timeout)", timeouts.hardTimeout()));
+                }
+            });
+            result.whenComplete((value, error) -> complete(bounded, value, error));
+            return bounded;
+        }
+        return result;
+    }
+
+    private void after(long nanos, Runnable action) {
+        try {
+            CompletableFuture.delayedExecutor(Math.max(0, nanos), TimeUnit.NANOSECONDS, executor).execute(action);
+        }
+        catch (RejectedExecutionException ex) {
+            // Shutting down: the load's own outcome completes the caller.
+        }
+    }
+
+    private static <T> void complete(CompletableFuture<T> target, @Nullable T value, @Nullable Throwable error) {
+        if (error != null) {
+            target.completeExceptionally(error);
+        }
+        else {
+            target.complete(value);
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return (error instanceof CompletionException && error.getCause() != null) ? error.getCause() : error;
+    }
+
+    /** One caller's turn at the lease, as a chain of asynchronous steps instead of a blocked loop. */
+    private final class LeaseWait<T> {
+
+        private final CacheKey key;
+        private final Supplier<CompletableFuture<T>> loader;
+        private final LoadCoordinator coordinator;
+        private final byte[] lockKey;
+        private final long ticket;
+        private final long startNanos;
+        private final long deadline;
+        private final boolean hardBound;
+        private @Nullable StoredEntry stale;
+        private CompletableFuture<Void> signal;
+        private boolean waited;
+        private long backoff;
+
+        LeaseWait(CacheKey key, Supplier<CompletableFuture<T>> loader, LoadCoordinator coordinator, byte[] lockKey,
+                long ticket, long startNanos, @Nullable StoredEntry stale) {
+            this.key = key;
+            this.loader = loader;
+            this.coordinator = coordinator;
+            this.lockKey = lockKey;
+            this.ticket = ticket;
+            this.startNanos = startNanos;
+            this.stale = stale;
+            long waitNanos = settings.stampede().maxWait().toNanos();
+            long hardNanos = settings.failSafe().hardTimeout().toNanos();
+            this.hardBound = hardNanos > 0 && hardNanos < waitNanos;
+            this.deadline = startNanos + (hardBound ? hardNanos : waitNanos);
+            // Registered before the first attempt, so that a notice sent in between is not missed.
+            this.signal = coordinator.watch(key.redisKey());
+        }
+
+        CompletableFuture<T> attempt() {
+            return coordinator.acquireAsync(key.redisKey(), lockKey, settings.stampede().lease().toMillis(),
+                    expiry.now(), null).thenComposeAsync(this::decide, executor);
+        }
+
+        private CompletableFuture<T> decide(Acquisition attempt) {
+            switch (attempt.state()) {
+                case PRESENT -> {
+                    done();
+                    StoredEntry entry = codec.decode(key.text(), Objects.requireNonNull(attempt.value()));
+                    if (waited) {
+                        stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, entry != null);
+                    }
+                    if (entry == null) {
+                        stampedeStatistics.onLockBypass();
+                        return load(loader, unlocked(key, ticket), () -> { });
+                    }
+                    near.fill(key, entry.value(), entry.remainingMillis(expiry.now()), ticket);
+                    @SuppressWarnings("unchecked")
+                    T value = (T) entry.value();
+                    return CompletableFuture.completedFuture(value);
+                }
+                case ACQUIRED -> {
+                    done();
+                    if (waited) {
+                        stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                        stampedeStatistics.onTakeover();
+                    }
+                    byte[] token = Objects.requireNonNull(attempt.token());
+                    return load(loader, owner(key, lockKey, token, ticket),
+                            () -> coordinator.releaseAsync(key.redisKey(), lockKey, token));
+                }
+                case HELD -> {
+                    byte[] held = attempt.value();
+                    if (stale == null && held != null && settings.failSafe().enabled()) {
+                        stale = codec.decode(key.text(), held);
+                    }
+                    if (!waited) {
+                        waited = true;
+                        stampedeStatistics.onLockWait();
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        done();
+                        stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                        return timedOut();
+                    }
+                    backoff = LoadCoordinator.nextBackoff(backoff);
+                    return coordinator.awaitAsync(signal, Math.min(backoff, left), executor).thenCompose(fired -> {
+                        if (fired) {
+                            signal = coordinator.watch(key.redisKey());
+                        }
+                        return attempt();
+                    });
+                }
+                default -> {
+                    done();
+                    stampedeStatistics.onLockBypass();
+                    return load(loader, unlocked(key, ticket), () -> { });
+                }
+            }
+        }
+
+        private CompletableFuture<T> timedOut() {
+            stampedeStatistics.onWaitTimeout();
+            StoredEntry stale = this.stale;
+            if (hardBound) {
+                stampedeStatistics.onHardTimeout();
+                LoadWaitTimeoutException timeout = new LoadWaitTimeoutException("key '" + key.text() + "' of cache '"
+                        + name + "' (fail-safe.hard-timeout)", settings.failSafe().hardTimeout());
+                return (stale != null && failSafe.isServable(stale))
+                        ? CompletableFuture.completedFuture(failSafe.serve(key, stale, ticket, "its loader failed: "
+                                + timeout))
+                        : CompletableFuture.failedFuture(timeout);
+            }
+            StampedeSettings.OnTimeout onTimeout = settings.stampede().onTimeout();
+            if (onTimeout == StampedeSettings.OnTimeout.FAIL) {
+                stampedeStatistics.onFallbackFailure();
+                return CompletableFuture.failedFuture(new LoadWaitTimeoutException("the load of key '" + key.text()
+                        + "' of cache '" + name + "' by another instance", settings.stampede().maxWait()));
+            }
+            if (onTimeout == StampedeSettings.OnTimeout.STALE && stale != null && failSafe.isServable(stale)) {
+                return CompletableFuture.completedFuture(failSafe.serve(key, stale, ticket, "another instance's load"
+                        + " of it took longer than stampede.max-wait"));
+            }
+            stampedeStatistics.onFallbackLoad();
+            warnings.warn("Cache '" + name + "': loading key '" + key.text() + "' without the lock: another"
+                    + " instance's load took longer than stampede.max-wait (" + settings.stampede().maxWait() + ")");
+            return load(loader, absent(key, ticket), () -> { });
+        }
+
+        private void done() {
+            coordinator.unwatch(key.redisKey(), signal);
+        }
+    }
+}

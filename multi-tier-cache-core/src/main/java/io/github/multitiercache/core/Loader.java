@@ -1,0 +1,465 @@
+package io.github.multitiercache.core;
+
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.l1.L1Entry;
+import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.core.stampede.BlockingCalls;
+import io.github.multitiercache.core.stampede.FailSafeSettings;
+import io.github.multitiercache.core.stampede.LoadCoordinator;
+import io.github.multitiercache.core.stampede.LoadCoordinator.Acquisition;
+import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
+import io.github.multitiercache.core.stampede.StampedeSettings;
+import io.github.multitiercache.core.stampede.StampedeStatistics;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.cache.Cache.ValueRetrievalException;
+
+/**
+ * The loads of one {@link TieredCache}: what runs when a key is missing from both tiers.
+ *
+ * <p>A load runs once per key in this JVM ({@link SingleFlight}). When the cache is coordinated and
+ * {@code stampede.enabled}, it also runs once across the instances: the lease loop of
+ * {@link LoadCoordinator}, bounded by {@code stampede.max-wait} (or a shorter
+ * {@code fail-safe.hard-timeout}), with {@code stampede.on-timeout} deciding what a timed-out wait
+ * does. {@link FailSafe} serves an expired entry when the loader fails or outlasts
+ * {@code fail-safe.soft-timeout}; {@link RefreshAhead} reloads a key close to its expiry in the
+ * background through {@link #refresh}, under the same lease.
+ *
+ * <p>It owns the single flight and the use of the coordinator; it counts loads in the cache's
+ * {@link CacheStatistics} and stampede events in its {@link StampedeStatistics}. A loaded value
+ * enters the tiers through the cache's {@link Store}; the lease owner's token-checked write is the
+ * one write it makes itself.
+ */
+final class Loader {
+
+    private final String name;
+    private final CacheSettings settings;
+    private final ExpiryPolicy expiry;
+    private final FillGuard fills;
+    private final NearTier near;
+    private final SharedTier shared;
+    private final SafeCodec codec;
+    private final Store store;
+    private final FailSafe failSafe;
+    private final Executor executor;
+    private final @Nullable LoadCoordinator coordinator;
+    private final CacheStatistics statistics;
+    private final StampedeStatistics stampedeStatistics;
+    private final LogThrottle warnings;
+    private final SingleFlight flights;
+
+    Loader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
+            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, SingleFlight flights,
+            Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics, LogThrottle warnings) {
+        this.name = name;
+        this.settings = settings;
+        this.expiry = expiry;
+        this.fills = fills;
+        this.near = near;
+        this.shared = shared;
+        this.codec = codec;
+        this.store = store;
+        this.failSafe = failSafe;
+        this.flights = flights;
+        this.executor = executor;
+        this.coordinator = shared.coordinator();
+        this.statistics = statistics;
+        this.stampedeStatistics = stampedeStatistics;
+        this.warnings = warnings;
+    }
+
+    /**
+     * Loads a key missing from both tiers, caches and returns its value: concurrent callers for the
+     * key in this JVM share one load, and with {@code stampede.enabled} so do those of every instance.
+     * @param stale the expired entry read from Redis, if any, for fail-safe
+     * @param <T> the value type
+     * @return the value
+     * @throws ValueRetrievalException when the loader throws and no stale value may be served, or
+     *         a wait timed out
+     */
+    <T> @Nullable T loadMissing(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale) {
+        try {
+            return flights.execute(key.key(), () -> loadAndStore(key, loader, stale));
+        }
+        catch (ValueRetrievalException ex) {
+            throw ex;
+        }
+        catch (Exception ex) {
+            throw new ValueRetrievalException(key.key(), loader, ex);
+        }
+    }
+
+    /**
+     * Loads a key missing from both tiers, once across the instances when the cache is
+     * coordinated: see {@link LoadCoordinator} for the protocol.
+     * @param stale the expired entry read from Redis, if any, for fail-safe
+     */
+    private <T> @Nullable T loadAndStore(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale) {
+        // Another leader may have filled L1 between our miss and our turn (an entry of an older
+        // epoch was dropped by the guard, and must not be served).
+        L1Entry current = near.servable(key.key());
+        if (current != null) {
+            @SuppressWarnings("unchecked")
+            T value = (T) current.get();
+            return value;
+        }
+        long ticket = fills.ticket(key.text());
+        long startNanos = System.nanoTime();
+        byte[] valueKey = key.redisKey();
+        byte[] lockKey = (coordinator != null && settings.stampede().enabled()) ? coordinator.lockKey(valueKey) : null;
+        if (coordinator == null || lockKey == null) {
+            if (coordinator != null && settings.stampede().enabled()) {
+                stampedeStatistics.onLockBypass();
+            }
+            return load(key, loader, stale, startNanos, unlockedSink(key, ticket));
+        }
+        StampedeSettings stampede = settings.stampede();
+        long waitNanos = stampede.maxWait().toNanos();
+        long hardNanos = settings.failSafe().hardTimeout().toNanos();
+        boolean hardBound = hardNanos > 0 && hardNanos < waitNanos;
+        long deadline = startNanos + (hardBound ? hardNanos : waitNanos);
+        CompletableFuture<Void> signal = coordinator.watch(valueKey);
+        boolean waited = false;
+        long backoff = 0;
+        try {
+            while (true) {
+                Acquisition attempt = coordinator.acquire(valueKey, lockKey, stampede.lease().toMillis(),
+                        expiry.now(), null);
+                switch (attempt.state()) {
+                    case PRESENT -> {
+                        StoredEntry entry = codec.decode(key.text(), Objects.requireNonNull(attempt.value()));
+                        if (waited) {
+                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, entry != null);
+                        }
+                        if (entry == null) {
+                            stampedeStatistics.onLockBypass();
+                            return load(key, loader, stale, startNanos, unlockedSink(key, ticket));
+                        }
+                        long remaining = entry.remainingMillis(expiry.now());
+                        near.fill(key, entry.value(), remaining, ticket);
+                        @SuppressWarnings("unchecked")
+                        T value = (T) entry.value();
+                        return value;
+                    }
+                    case ACQUIRED -> {
+                        if (waited) {
+                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                            stampedeStatistics.onTakeover();
+                        }
+                        byte[] token = Objects.requireNonNull(attempt.token());
+                        return load(key, loader, stale, startNanos,
+                                ownerSink(key, lockKey, token, ticket));
+                    }
+                    case HELD -> {
+                        if (stale == null && attempt.value() != null && settings.failSafe().enabled()) {
+                            stale = codec.decode(key.text(), attempt.value());
+                        }
+                        if (!waited) {
+                            waited = true;
+                            stampedeStatistics.onLockWait();
+                        }
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                            return waitTimedOut(key, loader, stale, ticket, startNanos, hardBound);
+                        }
+                        backoff = LoadCoordinator.nextBackoff(backoff);
+                        if (coordinator.await(signal, Math.min(backoff, left))) {
+                            signal = coordinator.watch(valueKey);
+                        }
+                    }
+                    default -> {
+                        stampedeStatistics.onLockBypass();
+                        return load(key, loader, stale, startNanos, unlockedSink(key, ticket));
+                    }
+                }
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ValueRetrievalException(key.key(), loader, ex);
+        }
+        finally {
+            coordinator.unwatch(valueKey, signal);
+        }
+    }
+
+    private <T> @Nullable T waitTimedOut(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale,
+            long ticket, long startNanos, boolean hardBound) {
+        stampedeStatistics.onWaitTimeout();
+        StampedeSettings.OnTimeout onTimeout = settings.stampede().onTimeout();
+        if (hardBound) {
+            stampedeStatistics.onHardTimeout();
+            LoadWaitTimeoutException timeout = new LoadWaitTimeoutException("key '" + key.text() + "' of cache '" + name
+                    + "' (fail-safe.hard-timeout)", settings.failSafe().hardTimeout());
+            return failSafe.staleOrThrow(key, stale, ticket, new ValueRetrievalException(key.key(), loader, timeout));
+        }
+        if (onTimeout == StampedeSettings.OnTimeout.FAIL) {
+            stampedeStatistics.onFallbackFailure();
+            throw new ValueRetrievalException(key.key(), loader, new LoadWaitTimeoutException("the load of key '" + key.text()
+                    + "' of cache '" + name + "' by another instance", settings.stampede().maxWait()));
+        }
+        if (onTimeout == StampedeSettings.OnTimeout.STALE && failSafe.isServable(stale)) {
+            return failSafe.serve(key, Objects.requireNonNull(stale), ticket, "another instance's load of it"
+                    + " took longer than stampede.max-wait");
+        }
+        stampedeStatistics.onFallbackLoad();
+        warnings.warn("Cache '" + name + "': loading key '" + key.text() + "' without the lock: another instance's load"
+                + " took longer than stampede.max-wait (" + settings.stampede().maxWait() + ")");
+        return load(key, loader, stale, startNanos, absentSink(key, ticket));
+    }
+
+    /**
+     * Calls the loader and hands its value to the sink. With a soft or hard timeout the loader
+     * runs on the executor, so that the caller can stop waiting while the load completes (and is
+     * cached) in the background. With fail-safe, a failure or a soft timeout serves the stale entry.
+     */
+    private <T> @Nullable T load(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale,
+            long startNanos, LoadSink sink) {
+        FailSafeSettings timeouts = settings.failSafe();
+        if (!timeouts.timesOut()) {
+            try {
+                return loadNow(key.key(), loader, sink);
+            }
+            catch (ValueRetrievalException ex) {
+                return failSafe.staleOrThrow(key, stale, fills.ticket(key.text()), ex);
+            }
+        }
+        long ticket = fills.ticket(key.text());
+        CompletableFuture<T> task;
+        try {
+            task = CompletableFuture.supplyAsync(() -> loadNow(key.key(), loader, sink), executor);
+        }
+        catch (RejectedExecutionException ex) {
+            task = CompletableFuture.completedFuture(loadNow(key.key(), loader, sink));
+        }
+        boolean soft = timeouts.enabled() && !timeouts.softTimeout().isZero() && failSafe.isServable(stale);
+        try {
+            if (soft) {
+                long left = timeouts.softTimeout().toNanos() - (System.nanoTime() - startNanos);
+                try {
+                    return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                }
+                catch (TimeoutException ex) {
+                    stampedeStatistics.onSoftTimeout();
+                    return failSafe.serve(key, Objects.requireNonNull(stale), ticket, "its load took longer than"
+                            + " fail-safe.soft-timeout (" + timeouts.softTimeout() + ")");
+                }
+            }
+            if (!timeouts.hardTimeout().isZero()) {
+                long left = timeouts.hardTimeout().toNanos() - (System.nanoTime() - startNanos);
+                try {
+                    return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                }
+                catch (TimeoutException ex) {
+                    stampedeStatistics.onHardTimeout();
+                    throw new ValueRetrievalException(key.key(), loader, new LoadWaitTimeoutException("key '" + key.text()
+                            + "' of cache '" + name + "' (fail-safe.hard-timeout)", timeouts.hardTimeout()));
+                }
+            }
+            return task.get();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ValueRetrievalException(key.key(), loader, ex);
+        }
+        catch (ExecutionException ex) {
+            ValueRetrievalException failure = (ex.getCause() instanceof ValueRetrievalException retrieval) ? retrieval
+                    : new ValueRetrievalException(key.key(), loader, ex.getCause());
+            return failSafe.staleOrThrow(key, stale, ticket, failure);
+        }
+    }
+
+    private <T> @Nullable T loadNow(Object key, Callable<T> loader, LoadSink sink) {
+        long start = System.nanoTime();
+        T value;
+        try {
+            // On the executor (timeouts, refresh-ahead) the loader may block a fork-join worker.
+            value = BlockingCalls.call(loader);
+        }
+        catch (Exception ex) {
+            if (ex instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            statistics.loadFailures.increment();
+            sink.failed();
+            throw new ValueRetrievalException(key, loader, ex);
+        }
+        catch (Error error) {
+            sink.failed();
+            throw error;
+        }
+        long elapsed = System.nanoTime() - start;
+        statistics.loads.increment();
+        statistics.loadNanos.add(elapsed);
+        sink.loaded(value, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed)));
+        return value;
+    }
+
+    /**
+     * Reloads a key read from Redis in the background, under the lease, when no other instance holds
+     * it: the loaded value replaces the current one only while the lease holds this token. A failure
+     * is counted and logged; the current value is served until it expires.
+     * @param entry the entry read, whose expiry the lease is taken against
+     */
+    void refresh(CacheKey key, StoredEntry entry, Callable<?> loader) {
+        LoadCoordinator coordinator = this.coordinator;
+        byte[] lockKey = (coordinator != null) ? coordinator.lockKey(key.redisKey()) : null;
+        if (coordinator == null || lockKey == null) {
+            return;
+        }
+        long ticket = fills.ticket(key.text());
+        Acquisition attempt = coordinator.acquire(key.redisKey(), lockKey, settings.stampede().lease().toMillis(),
+                expiry.now(), entry.expiresAtEpochMillis());
+        if (attempt.state() != Acquisition.State.ACQUIRED) {
+            if (attempt.state() == Acquisition.State.HELD) {
+                stampedeStatistics.onRefreshSkipped();
+            }
+            return;
+        }
+        stampedeStatistics.onRefresh();
+        try {
+            loadNow(key.key(), loader, ownerSink(key, lockKey, Objects.requireNonNull(attempt.token()), ticket));
+        }
+        catch (RuntimeException ex) {
+            stampedeStatistics.onRefreshFailure();
+            warnings.warn("Cache '" + name + "': refreshing key '" + key.text() + "' failed; the current value is"
+                    + " served until it expires: " + ex);
+        }
+    }
+
+    /**
+     * Loads a key without a stable text form, once per key in this JVM, and keeps its value in L1
+     * only: such a key cannot be named in Redis or to other instances.
+     */
+    <T> @Nullable T loadLocal(CacheKey key, Callable<T> loader) {
+        try {
+            return flights.execute(key.key(), () -> {
+                L1Entry current = near.servable(key.key());
+                if (current != null) {
+                    @SuppressWarnings("unchecked")
+                    T value = (T) current.get();
+                    return value;
+                }
+                return loadNow(key.key(), loader, localSink(key, fills.ticket(key.text())));
+            });
+        }
+        catch (ValueRetrievalException ex) {
+            throw ex;
+        }
+        catch (Exception ex) {
+            throw new ValueRetrievalException(key.key(), loader, ex);
+        }
+    }
+
+    /** For a key without a stable text form: into L1 only. */
+    LoadSink localSink(CacheKey key, long ticket) {
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                if (store.keeps(value)) {
+                    near.fill(key, Store.unwrapNull(value), Long.MAX_VALUE, ticket);
+                }
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+    }
+
+    /** Where a loaded value goes. */
+    interface LoadSink {
+
+        void loaded(@Nullable Object value, int loadMillis);
+
+        void failed();
+    }
+
+    /** Without the lock: written to both tiers as before. */
+    private LoadSink unlockedSink(CacheKey key, long ticket) {
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                store.store(key, value, loadMillis, false, ticket);
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+    }
+
+    /** As the lock's owner: written to Redis only while the lock holds the token, then to L1. */
+    private LoadSink ownerSink(CacheKey key, byte[] lockKey, byte[] token, long ticket) {
+        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                Store.Storing storing = store.storing(key, value, loadMillis);
+                if (storing == null) {
+                    coordinator.release(key.redisKey(), lockKey, token);
+                    return;
+                }
+                byte[] bytes = storing.bytes();
+                if (bytes == null) {
+                    coordinator.release(key.redisKey(), lockKey, token);
+                    storing.fillL1(ticket);
+                    return;
+                }
+                // Written only while the lock holds this token; the same step releases the lock.
+                if (coordinator.store(key.redisKey(), lockKey, token, bytes, storing.physicalTtlMillis())) {
+                    storing.written();
+                    storing.fillL1(ticket);
+                }
+                else {
+                    warnings.warn("Cache '" + name + "': the value loaded for key '" + key.text() + "' is not cached: the"
+                            + " key was written, evicted or cleared during the load, or its lease ("
+                            + settings.stampede().lease() + ") expired");
+                }
+            }
+
+            @Override
+            public void failed() {
+                coordinator.release(key.redisKey(), lockKey, token);
+            }
+        };
+    }
+
+    /** After a timed-out wait: written to Redis only if the key is still absent there. */
+    private LoadSink absentSink(CacheKey key, long ticket) {
+        return new LoadSink() {
+            @Override
+            public void loaded(@Nullable Object value, int loadMillis) {
+                Store.Storing storing = store.storing(key, value, loadMillis);
+                if (storing == null) {
+                    return;
+                }
+                byte[] bytes = storing.bytes();
+                RedisTier.SetIfAbsentResult result = (bytes != null)
+                        ? shared.writeIfAbsent(key, bytes, storing.physicalTtlMillis(), false) : null;
+                if (result != null && result.stored()) {
+                    storing.written();
+                }
+                // Not when another instance stored its value meanwhile: the next read takes that one.
+                if (result == null || result.stored() || result.failed()) {
+                    storing.fillL1(ticket);
+                }
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+    }
+}

@@ -1,0 +1,157 @@
+package io.github.multitiercache.core;
+
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What one cache owes Redis, and its return to a trusted state after an outage.
+ *
+ * <p>A delete or clear that Redis did not answer (a timeout, a cut connection, an open circuit
+ * breaker) leaves a value in Redis that some write replaced: other instances would read it for up
+ * to its whole TTL. Such a key is remembered and its delete retried promptly, with a backoff from
+ * {@value #FIRST_RETRY_MILLIS} ms doubling up to {@value #MAX_RETRY_MILLIS} ms, until Redis accepts it;
+ * more than {@value #MAX_PENDING_DELETES} owed keys turn into one owed clear of the cache. Each
+ * replayed delete tells the other instances again, since the first message may have been lost with
+ * the write. So a replaced value stays readable in Redis at most about {@value #MAX_RETRY_MILLIS} ms
+ * (plus one command timeout) after Redis accepts writes again.
+ *
+ * <p>When Redis answers again after its circuit breaker opened, this instance also drops its L1
+ * (it may have missed invalidations) and distrusts its hot keys' replicas until they are copied anew.
+ */
+final class RedisRecovery {
+
+    static final int MAX_PENDING_DELETES = 10_000;
+    static final long FIRST_RETRY_MILLIS = 50;
+    static final long MAX_RETRY_MILLIS = 500;
+
+    private final String cacheName;
+    private final SharedTier shared;
+    private final NearTier near;
+    private final FillGuard fills;
+    private final HotKeys hotKeys;
+    private final InvalidationPublisher publisher;
+    private final Executor executor;
+    private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean retryScheduled = new AtomicBoolean();
+    // Clears owed; a replay pays those it saw, so that one owed meanwhile is not lost.
+    private final AtomicInteger clearsOwed = new AtomicInteger();
+    private volatile long retryMillis = FIRST_RETRY_MILLIS;
+
+    RedisRecovery(String cacheName, SharedTier shared, NearTier near, FillGuard fills, HotKeys hotKeys,
+            InvalidationPublisher publisher, Executor executor) {
+        this.cacheName = cacheName;
+        this.shared = shared;
+        this.near = near;
+        this.fills = fills;
+        this.hotKeys = hotKeys;
+        this.publisher = publisher;
+        this.executor = executor;
+        shared.onRecovery(this::redisRecovered);
+    }
+
+    /**
+     * Deletes a key from Redis, or owes Redis the delete when it does not answer.
+     * @param text the key's text form
+     * @return the number of keys removed, negative when the delete is owed
+     */
+    long delete(String text) {
+        long removed = shared.delete(text);
+        if (removed < 0) {
+            owe(text);
+        }
+        return removed;
+    }
+
+    /**
+     * Removes the cache's keys from Redis, or owes Redis the clear.
+     * @return the number of values removed, negative when the clear is owed
+     */
+    long clear() {
+        long removed = shared.clear();
+        if (removed < 0) {
+            clearsOwed.incrementAndGet();
+            scheduleRetry();
+        }
+        return removed;
+    }
+
+    /** @return the number of keys whose delete Redis is owed */
+    int pendingDeletes() {
+        return pendingDeletes.size();
+    }
+
+    /** @return whether Redis is owed a clear of the cache */
+    boolean pendingClear() {
+        return clearsOwed.get() > 0;
+    }
+
+    private void owe(String text) {
+        if (pendingDeletes.size() < MAX_PENDING_DELETES) {
+            pendingDeletes.add(text);
+        }
+        else {
+            clearsOwed.incrementAndGet();
+        }
+        scheduleRetry();
+    }
+
+    /**
+     * Redis answers again after its circuit breaker opened: drops L1, which may have missed
+     * invalidations, distrusts the replicas, and pays what Redis is owed now.
+     */
+    void redisRecovered() {
+        fills.bumpAll();
+        near.clear();
+        hotKeys.distrust();
+        retryMillis = FIRST_RETRY_MILLIS;
+        replay();
+    }
+
+    private void scheduleRetry() {
+        if (!retryScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        long delay = retryMillis;
+        retryMillis = Math.min(MAX_RETRY_MILLIS, delay * 2);
+        try {
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, executor).execute(() -> {
+                retryScheduled.set(false);
+                replay();
+            });
+        }
+        catch (RejectedExecutionException ex) {
+            // The executor is shutting down; what is owed is paid on the next recovery, if any.
+            retryScheduled.set(false);
+        }
+    }
+
+    /** Pays what Redis is owed, in order; schedules another try at the first refusal. */
+    private synchronized void replay() {
+        int clears = clearsOwed.get();
+        if (clears > 0) {
+            // The clear covers every key owed so far.
+            pendingDeletes.clear();
+            if (shared.clear() < 0) {
+                scheduleRetry();
+                return;
+            }
+            clearsOwed.addAndGet(-clears);
+            publisher.cacheCleared(cacheName);
+        }
+        for (String text : pendingDeletes) {
+            if (shared.delete(text) < 0) {
+                scheduleRetry();
+                return;
+            }
+            pendingDeletes.remove(text);
+            publisher.keysChanged(cacheName, text);
+        }
+        retryMillis = FIRST_RETRY_MILLIS;
+    }
+}

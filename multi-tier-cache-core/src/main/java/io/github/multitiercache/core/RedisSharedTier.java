@@ -1,0 +1,156 @@
+package io.github.multitiercache.core;
+
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.core.stampede.LoadCoordinator;
+import org.jspecify.annotations.Nullable;
+
+/** The {@link SharedTier} of a cache with L2 on, over the manager's {@link RedisTier}. */
+final class RedisSharedTier implements SharedTier {
+
+    private final RedisTier redis;
+    private final KeySpace keys;
+    private final SafeCodec codec;
+    private final HotKeys hotKeys;
+    private final CacheStatistics statistics;
+    private final Executor executor;
+    private final @Nullable LoadCoordinator coordinator;
+
+    /**
+     * @param coordinator the cache's lease protocol, {@code null} when it is not coordinated
+     */
+    RedisSharedTier(RedisTier redis, KeySpace keys, SafeCodec codec, HotKeys hotKeys, CacheStatistics statistics,
+            Executor executor, @Nullable LoadCoordinator coordinator) {
+        this.redis = redis;
+        this.keys = keys;
+        this.codec = codec;
+        this.hotKeys = hotKeys;
+        this.statistics = statistics;
+        this.executor = executor;
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public @Nullable StoredEntry read(CacheKey key, long ticket) {
+        byte[] replica = hotKeys.replicaToRead(key.text());
+        if (replica != null) {
+            StoredEntry entry = fromReplica(key, redis.get(replica));
+            if (entry != null) {
+                return entry;
+            }
+        }
+        return fromKey(key, redis.get(key.redisKey()), replica, ticket);
+    }
+
+    @Override
+    public CompletableFuture<@Nullable StoredEntry> readAsync(CacheKey key, long ticket) {
+        byte[] replica = hotKeys.replicaToRead(key.text());
+        if (replica == null) {
+            return redis.getAsync(key.redisKey()).thenApply(bytes -> fromKey(key, bytes, null, ticket));
+        }
+        return redis.getAsync(replica).thenCompose(copy -> {
+            StoredEntry entry = fromReplica(key, copy);
+            return (entry != null) ? CompletableFuture.completedFuture(entry)
+                    : redis.getAsync(key.redisKey()).thenApply(bytes -> fromKey(key, bytes, replica, ticket));
+        });
+    }
+
+    /** A replica's reply: its entry serves the read, or the key itself is read next. */
+    private @Nullable StoredEntry fromReplica(CacheKey key, byte @Nullable [] copy) {
+        StoredEntry entry = codec.decodeNullable(key.text(), copy);
+        if (entry != null) {
+            hotKeys.onReplicaHit();
+        }
+        return entry;
+    }
+
+    /** The key's own reply; when a replica was read first and missed, a value found here is copied to it. */
+    private @Nullable StoredEntry fromKey(CacheKey key, byte @Nullable [] bytes, byte @Nullable [] replica,
+            long ticket) {
+        StoredEntry entry = codec.decodeNullable(key.text(), bytes);
+        if (replica != null && entry != null) {
+            hotKeys.replicaMissed(replica, key, Objects.requireNonNull(bytes), entry, ticket);
+        }
+        return entry;
+    }
+
+    @Override
+    public void countMiss() {
+        statistics.l2Misses.increment();
+    }
+
+    @Override
+    public byte @Nullable [] encode(CacheKey key, StoredEntry entry) {
+        return codec.encode(key.text(), entry);
+    }
+
+    @Override
+    public boolean write(CacheKey key, byte[] bytes, long ttlMillis, boolean byApplication) {
+        byte[] lockKey = byApplication ? lockKey(key.redisKey()) : null;
+        return (lockKey != null) ? Objects.requireNonNull(coordinator).put(key.redisKey(), lockKey, bytes, ttlMillis)
+                : redis.set(key.redisKey(), bytes, ttlMillis);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> writeAsync(CacheKey key, byte[] bytes, long ttlMillis) {
+        return redis.setAsync(key.redisKey(), bytes, ttlMillis);
+    }
+
+    @Override
+    public RedisTier.SetIfAbsentResult writeIfAbsent(CacheKey key, byte[] bytes, long ttlMillis,
+            boolean byApplication) {
+        byte[] lockKey = byApplication ? lockKey(key.redisKey()) : null;
+        return (lockKey != null)
+                ? Objects.requireNonNull(coordinator).putIfAbsent(key.redisKey(), lockKey, bytes, ttlMillis)
+                : redis.setIfAbsent(key.redisKey(), bytes, ttlMillis);
+    }
+
+    @Override
+    public long delete(String text) {
+        byte[] valueKey = keys.redisKey(text);
+        byte[] lockKey = lockKey(valueKey);
+        long removed = (lockKey != null) ? Objects.requireNonNull(coordinator).evict(valueKey, lockKey)
+                : redis.delete(valueKey);
+        hotKeys.deleted(text);
+        return removed;
+    }
+
+    @Override
+    public long clear() {
+        long locks = (coordinator != null) ? redis.deleteMatching(keys.locksPattern()) : 0;
+        long removed = (locks < 0) ? -1 : redis.deleteMatching(keys.valuesPattern());
+        if (removed >= 0 && hotKeys.replicas().active() && redis.deleteMatching(keys.replicasPattern()) < 0) {
+            removed = -1;
+        }
+        return removed;
+    }
+
+    @Override
+    public long fillLimit(long logicalTtlMillis) {
+        return logicalTtlMillis;
+    }
+
+    @Override
+    public @Nullable LoadCoordinator coordinator() {
+        return coordinator;
+    }
+
+    @Override
+    public void onRecovery(Runnable action) {
+        redis.circuitBreaker().addListener((from, to) -> {
+            if (to == CircuitBreaker.State.CLOSED) {
+                executor.execute(action);
+            }
+        });
+    }
+
+    private byte @Nullable [] lockKey(byte[] valueKey) {
+        LoadCoordinator coordinator = this.coordinator;
+        return (coordinator != null) ? coordinator.lockKey(valueKey) : null;
+    }
+}

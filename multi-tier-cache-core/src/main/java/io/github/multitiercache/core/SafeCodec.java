@@ -1,0 +1,59 @@
+package io.github.multitiercache.core;
+
+import io.github.multitiercache.core.codec.EntryCodec;
+import io.github.multitiercache.core.codec.StoredEntry;
+import org.jspecify.annotations.Nullable;
+import org.springframework.data.redis.serializer.SerializationException;
+
+/**
+ * One cache's codec as the engine uses it: a value that cannot be encoded, or bytes in Redis that
+ * cannot be decoded (corrupt, of an unknown type, of a newer format), are counted, logged at most
+ * once per interval, and handled as "not in Redis" instead of reaching the caller.
+ */
+final class SafeCodec {
+
+    private final String cacheName;
+    private final EntryCodec codec;
+    private final CacheStatistics statistics;
+    private final LogThrottle warnings;
+
+    SafeCodec(String cacheName, EntryCodec codec, CacheStatistics statistics, LogThrottle warnings) {
+        this.cacheName = cacheName;
+        this.codec = codec;
+        this.statistics = statistics;
+        this.warnings = warnings;
+    }
+
+    /** @return the entry's bytes, or {@code null} when it cannot be written to Redis (kept in L1 only) */
+    byte @Nullable [] encode(String text, StoredEntry entry) {
+        try {
+            return codec.encode(entry);
+        }
+        catch (SerializationException | IllegalArgumentException ex) {
+            statistics.codecErrors.increment();
+            Object value = entry.value();
+            warnings.warn("Cache '" + cacheName + "': value for key '" + text + "' of type "
+                    + (value != null ? value.getClass().getName() : "null")
+                    + " is kept in L1 only, it cannot be written to Redis: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    /** @return the entry, or {@code null} when the bytes cannot be read (a miss) */
+    @Nullable StoredEntry decode(String text, byte[] bytes) {
+        try {
+            return codec.decode(bytes);
+        }
+        catch (SerializationException | IllegalArgumentException ex) {
+            statistics.codecErrors.increment();
+            warnings.warn("Cache '" + cacheName + "': the value in Redis for key '" + text
+                    + "' cannot be read and is treated as a miss: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    /** @return the entry of bytes that may be absent */
+    @Nullable StoredEntry decodeNullable(String text, byte @Nullable [] bytes) {
+        return (bytes != null) ? decode(text, bytes) : null;
+    }
+}
