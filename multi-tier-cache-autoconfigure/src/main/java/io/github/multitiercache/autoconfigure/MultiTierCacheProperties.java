@@ -7,10 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.multitiercache.autoconfigure.health.MultiTierCacheHealthProperties;
+import io.github.multitiercache.core.CacheOption;
 import io.github.multitiercache.core.CacheOptions;
+import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.BeanWrapper;
+import org.springframework.beans.PropertyAccessorFactory;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
@@ -249,29 +253,48 @@ public class MultiTierCacheProperties {
         }
 
         /**
-         * The options this spec sets.
+         * The options this spec sets. Each {@link CacheSettings#options() option} is read from
+         * the property of its name ({@code hot-keys.min-reads-per-second} from
+         * {@code getHotKeys().getMinReadsPerSecond()}); sizes are given in bytes.
          * @param path the property path of this spec, for error messages
          * @return the options
          * @throws IllegalArgumentException when a size does not fit an int
          */
         CacheOptions toOptions(String path) {
-            return new CacheOptions(l1.enabled, l1.maximumSize, l1.ttl, l2.enabled, l2.ttl, ttlJitter,
-                    cacheNullValues, nullTtl, bytes(compressionThreshold, path + ".compression-threshold"),
-                    bytes(maxValueSize, path + ".max-value-size"), stampede.enabled, stampede.lease,
-                    stampede.maxWait, stampede.onTimeout, refresh.mode, refresh.aheadFraction, refresh.xfetchBeta,
-                    failSafe.enabled, failSafe.maxStale, failSafe.softTimeout, failSafe.hardTimeout,
-                    hotKeys.enabled, hotKeys.window, hotKeys.minReadsPerSecond, hotKeys.maxHotKeys, hotKeys.sketchWidth,
-                    hotKeys.l1Ttl, hotKeys.replicas);
+            BeanWrapper properties = PropertyAccessorFactory.forBeanPropertyAccess(this);
+            CacheOptions options = CacheOptions.none();
+            for (CacheOption<?> option : CacheSettings.options()) {
+                options = with(options, option, properties.getPropertyValue(beanPath(option)), path);
+            }
+            return options;
         }
 
-        private static @Nullable Integer bytes(@Nullable DataSize size, String path) {
-            if (size == null) {
-                return null;
+        private static <T> CacheOptions with(CacheOptions options, CacheOption<T> option, @Nullable Object value,
+                String path) {
+            if (value instanceof DataSize size && option.type() == Integer.class) {
+                if (size.toBytes() > Integer.MAX_VALUE || size.toBytes() < 0) {
+                    throw new IllegalArgumentException(path + "." + option.name()
+                            + " must be between 0 and 2GB but was " + size);
+                }
+                value = (int) size.toBytes();
             }
-            if (size.toBytes() > Integer.MAX_VALUE || size.toBytes() < 0) {
-                throw new IllegalArgumentException(path + " must be between 0 and 2GB but was " + size);
+            return options.with(option, option.type().cast(value));
+        }
+
+        /** The bean path of an option: {@code hotKeys.minReadsPerSecond} for {@code hot-keys.min-reads-per-second}. */
+        private static String beanPath(CacheOption<?> option) {
+            StringBuilder path = new StringBuilder();
+            boolean upper = false;
+            for (char c : option.name().toCharArray()) {
+                if (c == '-') {
+                    upper = true;
+                }
+                else {
+                    path.append(upper ? Character.toUpperCase(c) : c);
+                    upper = false;
+                }
             }
-            return (int) size.toBytes();
+            return path.toString();
         }
     }
 

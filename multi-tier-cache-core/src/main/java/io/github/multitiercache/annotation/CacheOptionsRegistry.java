@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.github.multitiercache.core.CacheOption;
 import io.github.multitiercache.core.CacheOptions;
 
 /**
@@ -53,6 +54,19 @@ public final class CacheOptionsRegistry {
             options = options.union(declaration.options);
         }
         return options;
+    }
+
+    /**
+     * What declared an option of a cache, for error messages.
+     * @param cacheName the cache
+     * @param option the option
+     * @return the sources that set it, in the order they were registered; empty when none
+     */
+    public List<String> sourcesOf(String cacheName, CacheOption<?> option) {
+        return declarations.getOrDefault(cacheName, List.of()).stream()
+                .filter(declaration -> declaration.options.get(option) != null)
+                .map(Declaration::source)
+                .toList();
     }
 
     /**

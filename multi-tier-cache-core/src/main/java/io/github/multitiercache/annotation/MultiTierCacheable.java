@@ -30,6 +30,11 @@ import org.springframework.core.annotation.AliasFor;
  *
  * <p>Durations are written as {@code 500ms}, {@code 30s}, {@code 10m}, {@code 2h}, {@code 1d} or
  * ISO-8601 ({@code PT30S}).
+ *
+ * <p>Each tier attribute is a {@linkplain io.github.multitiercache.core.CacheSettings#options() cache
+ * option}, named after it in camel case ({@code hotKeysL1Ttl} is {@code hot-keys.l1-ttl}); every
+ * option has one except {@code compression-threshold}, {@code max-value-size} and
+ * {@code hot-keys.sketch-width}, which are set in configuration.
  */
 @Target({ ElementType.TYPE, ElementType.METHOD })
 @Retention(RetentionPolicy.RUNTIME)

@@ -1,17 +1,12 @@
 package io.github.multitiercache.annotation;
 
 import java.lang.reflect.Method;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
 import io.github.multitiercache.core.CacheOptions;
-import io.github.multitiercache.core.stampede.RefreshSettings;
-import io.github.multitiercache.core.stampede.StampedeSettings;
-import org.jspecify.annotations.Nullable;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.cache.annotation.CacheConfig;
@@ -63,35 +58,7 @@ public final class MultiTierCacheableProcessor implements BeanPostProcessor {
      */
     static CacheOptions optionsOf(MultiTierCacheable annotation, String source) {
         try {
-            return new CacheOptions(
-                    toggle(annotation.l1Enabled()),
-                    (annotation.l1MaximumSize() >= 0) ? annotation.l1MaximumSize() : null,
-                    duration(annotation.l1Ttl()),
-                    toggle(annotation.l2Enabled()),
-                    duration(annotation.l2Ttl()),
-                    (annotation.ttlJitter() >= 0) ? annotation.ttlJitter() : null,
-                    toggle(annotation.cacheNullValues()),
-                    duration(annotation.nullTtl()),
-                    null,
-                    null,
-                    toggle(annotation.stampedeEnabled()),
-                    duration(annotation.stampedeLease()),
-                    duration(annotation.stampedeMaxWait()),
-                    constant(StampedeSettings.OnTimeout.class, annotation.stampedeOnTimeout(), "stampedeOnTimeout"),
-                    constant(RefreshSettings.Mode.class, annotation.refreshMode(), "refreshMode"),
-                    (annotation.refreshAheadFraction() >= 0) ? annotation.refreshAheadFraction() : null,
-                    (annotation.refreshXfetchBeta() >= 0) ? annotation.refreshXfetchBeta() : null,
-                    toggle(annotation.failSafeEnabled()),
-                    duration(annotation.failSafeMaxStale()),
-                    duration(annotation.failSafeSoftTimeout()),
-                    duration(annotation.failSafeHardTimeout()),
-                    toggle(annotation.hotKeysEnabled()),
-                    duration(annotation.hotKeysWindow()),
-                    (annotation.hotKeysMinReadsPerSecond() >= 0) ? annotation.hotKeysMinReadsPerSecond() : null,
-                    (annotation.hotKeysMaxHotKeys() >= 0) ? annotation.hotKeysMaxHotKeys() : null,
-                    null,
-                    duration(annotation.hotKeysL1Ttl()),
-                    (annotation.hotKeysReplicas() >= 0) ? annotation.hotKeysReplicas() : null);
+            return OptionAttributes.multiTierCacheable().read(annotation);
         }
         catch (IllegalArgumentException ex) {
             throw new IllegalStateException("Invalid @MultiTierCacheable on " + source + ": " + ex.getMessage(), ex);
@@ -108,31 +75,6 @@ public final class MultiTierCacheableProcessor implements BeanPostProcessor {
         for (String name : names) {
             registry.register(name, options, source);
         }
-    }
-
-    private static @Nullable Boolean toggle(MultiTierCacheable.Toggle toggle) {
-        return switch (toggle) {
-            case DEFAULT -> null;
-            case TRUE -> Boolean.TRUE;
-            case FALSE -> Boolean.FALSE;
-        };
-    }
-
-    private static <E extends Enum<E>> @Nullable E constant(Class<E> type, String text, String attribute) {
-        if (text.isBlank()) {
-            return null;
-        }
-        try {
-            return Enum.valueOf(type, text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-        }
-        catch (IllegalArgumentException ex) {
-            throw new IllegalArgumentException(attribute + " must be one of " + Arrays.toString(type.getEnumConstants())
-                    + " but was '" + text + "'");
-        }
-    }
-
-    private static @Nullable Duration duration(String text) {
-        return text.isBlank() ? null : Durations.parse(text);
     }
 
     private static String describe(Class<?> type, Method method) {

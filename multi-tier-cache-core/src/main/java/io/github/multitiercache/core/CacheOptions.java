@@ -1,103 +1,40 @@
 package io.github.multitiercache.core;
 
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.StringJoiner;
 
-import io.github.multitiercache.core.hotkey.HotKeySettings;
-import io.github.multitiercache.core.stampede.RefreshSettings;
-import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A partial set of cache options: every {@code null} component means "not set here".
+ * A partial set of cache options: an immutable map from some {@link CacheOption}s to values;
+ * an option that is absent is "not set here".
  *
  * <p>Options come in layers (built-in defaults, configured defaults, an annotation, configuration
  * of one cache); each layer is a {@code CacheOptions} applied over the previous one with
- * {@link CacheSettings.Builder#apply(CacheOptions)}.
- *
- * @param l1Enabled see {@link CacheSettings#l1Enabled()}
- * @param l1MaximumSize see {@link CacheSettings#l1MaximumSize()}
- * @param l1Ttl see {@link CacheSettings#l1Ttl()}
- * @param l2Enabled see {@link CacheSettings#l2Enabled()}
- * @param l2Ttl see {@link CacheSettings#l2Ttl()}
- * @param ttlJitter see {@link CacheSettings#ttlJitter()}
- * @param cacheNullValues see {@link CacheSettings#cacheNullValues()}
- * @param nullTtl see {@link CacheSettings#nullTtl()}
- * @param compressionThreshold see {@link CacheSettings#compressionThreshold()}
- * @param maxValueSize see {@link CacheSettings#maxValueSize()}
- * @param stampedeEnabled see {@link StampedeSettings#enabled()}
- * @param stampedeLease see {@link StampedeSettings#lease()}
- * @param stampedeMaxWait see {@link StampedeSettings#maxWait()}
- * @param stampedeOnTimeout see {@link StampedeSettings#onTimeout()}
- * @param refreshMode see {@link RefreshSettings#mode()}
- * @param refreshAheadFraction see {@link RefreshSettings#aheadFraction()}
- * @param refreshXfetchBeta see {@link RefreshSettings#xfetchBeta()}
- * @param failSafeEnabled see {@link io.github.multitiercache.core.stampede.FailSafeSettings#enabled()}
- * @param failSafeMaxStale see {@link io.github.multitiercache.core.stampede.FailSafeSettings#maxStale()}
- * @param failSafeSoftTimeout see {@link io.github.multitiercache.core.stampede.FailSafeSettings#softTimeout()}
- * @param failSafeHardTimeout see {@link io.github.multitiercache.core.stampede.FailSafeSettings#hardTimeout()}
- * @param hotKeysEnabled see {@link HotKeySettings#enabled()}
- * @param hotKeysWindow see {@link HotKeySettings#window()}
- * @param hotKeysMinReadsPerSecond see {@link HotKeySettings#minReadsPerSecond()}
- * @param hotKeysMaxHotKeys see {@link HotKeySettings#maxHotKeys()}
- * @param hotKeysSketchWidth see {@link HotKeySettings#sketchWidth()}
- * @param hotKeysL1Ttl see {@link HotKeySettings#l1Ttl()}
- * @param hotKeysReplicas see {@link HotKeySettings#replicas()}
+ * {@link CacheSettings.Builder#apply(CacheOptions)}:
+ * <pre>{@code
+ * CacheOptions layer = CacheOptions.none()
+ *         .with(CacheSettings.L1_TTL, Duration.ofSeconds(30))
+ *         .with(CacheSettings.STAMPEDE_LEASE, Duration.ofSeconds(3));
+ * CacheSettings settings = CacheSettings.defaults().toBuilder().apply(layer).build();
+ * }</pre>
+ * Values are checked against their option's type when set, and against the option's rules when
+ * the settings are built.
  */
-public record CacheOptions(
-        @Nullable Boolean l1Enabled,
-        @Nullable Long l1MaximumSize,
-        @Nullable Duration l1Ttl,
-        @Nullable Boolean l2Enabled,
-        @Nullable Duration l2Ttl,
-        @Nullable Double ttlJitter,
-        @Nullable Boolean cacheNullValues,
-        @Nullable Duration nullTtl,
-        @Nullable Integer compressionThreshold,
-        @Nullable Integer maxValueSize,
-        @Nullable Boolean stampedeEnabled,
-        @Nullable Duration stampedeLease,
-        @Nullable Duration stampedeMaxWait,
-        StampedeSettings.@Nullable OnTimeout stampedeOnTimeout,
-        RefreshSettings.@Nullable Mode refreshMode,
-        @Nullable Double refreshAheadFraction,
-        @Nullable Double refreshXfetchBeta,
-        @Nullable Boolean failSafeEnabled,
-        @Nullable Duration failSafeMaxStale,
-        @Nullable Duration failSafeSoftTimeout,
-        @Nullable Duration failSafeHardTimeout,
-        @Nullable Boolean hotKeysEnabled,
-        @Nullable Duration hotKeysWindow,
-        @Nullable Double hotKeysMinReadsPerSecond,
-        @Nullable Integer hotKeysMaxHotKeys,
-        @Nullable Integer hotKeysSketchWidth,
-        @Nullable Duration hotKeysL1Ttl,
-        @Nullable Integer hotKeysReplicas) {
+public final class CacheOptions {
 
-    private static final CacheOptions NONE = new CacheOptions(null, null, null, null, null, null, null, null, null, null);
+    private static final CacheOptions NONE = new CacheOptions(Map.of());
 
-    /**
-     * Options of the tiers only, leaving stampede, refresh-ahead, fail-safe and hot keys unset.
-     * @param l1Enabled see {@link CacheSettings#l1Enabled()}
-     * @param l1MaximumSize see {@link CacheSettings#l1MaximumSize()}
-     * @param l1Ttl see {@link CacheSettings#l1Ttl()}
-     * @param l2Enabled see {@link CacheSettings#l2Enabled()}
-     * @param l2Ttl see {@link CacheSettings#l2Ttl()}
-     * @param ttlJitter see {@link CacheSettings#ttlJitter()}
-     * @param cacheNullValues see {@link CacheSettings#cacheNullValues()}
-     * @param nullTtl see {@link CacheSettings#nullTtl()}
-     * @param compressionThreshold see {@link CacheSettings#compressionThreshold()}
-     * @param maxValueSize see {@link CacheSettings#maxValueSize()}
-     */
-    public CacheOptions(@Nullable Boolean l1Enabled, @Nullable Long l1MaximumSize, @Nullable Duration l1Ttl,
-            @Nullable Boolean l2Enabled, @Nullable Duration l2Ttl, @Nullable Double ttlJitter,
-            @Nullable Boolean cacheNullValues, @Nullable Duration nullTtl, @Nullable Integer compressionThreshold,
-            @Nullable Integer maxValueSize) {
-        this(l1Enabled, l1MaximumSize, l1Ttl, l2Enabled, l2Ttl, ttlJitter, cacheNullValues, nullTtl,
-                compressionThreshold, maxValueSize, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null);
+    /** Never modified once constructed. */
+    private final Map<CacheOption<?>, Object> values;
+
+    private CacheOptions(Map<CacheOption<?>, Object> values) {
+        this.values = values;
     }
 
     /**
@@ -109,82 +46,102 @@ public record CacheOptions(
     }
 
     /**
+     * These options with one more set, or unset.
+     * @param option the option
+     * @param value its value; {@code null} leaves the option unset
+     * @param <T> the option's type
+     * @return new options; {@code this} when nothing changes
+     */
+    public <T> CacheOptions with(CacheOption<T> option, @Nullable T value) {
+        if (Objects.equals(values.get(option), value)) {
+            return this;
+        }
+        Map<CacheOption<?>, Object> copy = new HashMap<>(values);
+        if (value == null) {
+            copy.remove(option);
+        }
+        else {
+            copy.put(option, option.cast(value));
+        }
+        return new CacheOptions(Collections.unmodifiableMap(copy));
+    }
+
+    /**
+     * The value these options give {@code option}.
+     * @param option the option
+     * @param <T> the option's type
+     * @return the value, {@code null} when not set here
+     */
+    public <T> @Nullable T get(CacheOption<T> option) {
+        Object value = values.get(option);
+        return (value != null) ? option.type().cast(value) : null;
+    }
+
+    /**
      * Whether no option is set.
-     * @return {@code true} when every component is {@code null}
+     * @return {@code true} when no option is set
      */
     public boolean isEmpty() {
-        return equals(NONE);
+        return values.isEmpty();
     }
 
     /**
      * Names the options that both this and {@code other} set, to different values.
      * @param other the options to compare with
-     * @return descriptions such as {@code "l1.ttl (PT30S vs PT1M)"}; empty when compatible
+     * @return descriptions such as {@code "l1.ttl (PT30S vs PT1M)"}, in the order of
+     *         {@link CacheSettings#options()}; empty when compatible
      */
     public List<String> conflictsWith(CacheOptions other) {
         List<String> conflicts = new ArrayList<>();
-        conflict(conflicts, "l1.enabled", l1Enabled, other.l1Enabled);
-        conflict(conflicts, "l1.maximum-size", l1MaximumSize, other.l1MaximumSize);
-        conflict(conflicts, "l1.ttl", l1Ttl, other.l1Ttl);
-        conflict(conflicts, "l2.enabled", l2Enabled, other.l2Enabled);
-        conflict(conflicts, "l2.ttl", l2Ttl, other.l2Ttl);
-        conflict(conflicts, "ttl-jitter", ttlJitter, other.ttlJitter);
-        conflict(conflicts, "cache-null-values", cacheNullValues, other.cacheNullValues);
-        conflict(conflicts, "null-ttl", nullTtl, other.nullTtl);
-        conflict(conflicts, "compression-threshold", compressionThreshold, other.compressionThreshold);
-        conflict(conflicts, "max-value-size", maxValueSize, other.maxValueSize);
-        conflict(conflicts, "stampede.enabled", stampedeEnabled, other.stampedeEnabled);
-        conflict(conflicts, "stampede.lease", stampedeLease, other.stampedeLease);
-        conflict(conflicts, "stampede.max-wait", stampedeMaxWait, other.stampedeMaxWait);
-        conflict(conflicts, "stampede.on-timeout", stampedeOnTimeout, other.stampedeOnTimeout);
-        conflict(conflicts, "refresh.mode", refreshMode, other.refreshMode);
-        conflict(conflicts, "refresh.ahead-fraction", refreshAheadFraction, other.refreshAheadFraction);
-        conflict(conflicts, "refresh.xfetch-beta", refreshXfetchBeta, other.refreshXfetchBeta);
-        conflict(conflicts, "fail-safe.enabled", failSafeEnabled, other.failSafeEnabled);
-        conflict(conflicts, "fail-safe.max-stale", failSafeMaxStale, other.failSafeMaxStale);
-        conflict(conflicts, "fail-safe.soft-timeout", failSafeSoftTimeout, other.failSafeSoftTimeout);
-        conflict(conflicts, "fail-safe.hard-timeout", failSafeHardTimeout, other.failSafeHardTimeout);
-        conflict(conflicts, "hot-keys.enabled", hotKeysEnabled, other.hotKeysEnabled);
-        conflict(conflicts, "hot-keys.window", hotKeysWindow, other.hotKeysWindow);
-        conflict(conflicts, "hot-keys.min-reads-per-second", hotKeysMinReadsPerSecond, other.hotKeysMinReadsPerSecond);
-        conflict(conflicts, "hot-keys.max-hot-keys", hotKeysMaxHotKeys, other.hotKeysMaxHotKeys);
-        conflict(conflicts, "hot-keys.sketch-width", hotKeysSketchWidth, other.hotKeysSketchWidth);
-        conflict(conflicts, "hot-keys.l1-ttl", hotKeysL1Ttl, other.hotKeysL1Ttl);
-        conflict(conflicts, "hot-keys.replicas", hotKeysReplicas, other.hotKeysReplicas);
+        for (CacheOption<?> option : CacheSettings.options()) {
+            Object mine = values.get(option);
+            Object theirs = other.values.get(option);
+            if (mine != null && theirs != null && !mine.equals(theirs)) {
+                conflicts.add(option.name() + " (" + mine + " vs " + theirs + ")");
+            }
+        }
         return conflicts;
     }
 
     /**
      * Combines two compatible option sets: every option set in either is set in the result.
-     * @param other options that do not {@linkplain #conflictsWith(CacheOptions) conflict} with these
+     * @param other options that do not {@linkplain #conflictsWith(CacheOptions) conflict} with these;
+     *        where they do, these win
      * @return the union
      */
     public CacheOptions union(CacheOptions other) {
-        return new CacheOptions(
-                first(l1Enabled, other.l1Enabled), first(l1MaximumSize, other.l1MaximumSize),
-                first(l1Ttl, other.l1Ttl), first(l2Enabled, other.l2Enabled), first(l2Ttl, other.l2Ttl),
-                first(ttlJitter, other.ttlJitter), first(cacheNullValues, other.cacheNullValues),
-                first(nullTtl, other.nullTtl), first(compressionThreshold, other.compressionThreshold),
-                first(maxValueSize, other.maxValueSize), first(stampedeEnabled, other.stampedeEnabled),
-                first(stampedeLease, other.stampedeLease), first(stampedeMaxWait, other.stampedeMaxWait),
-                first(stampedeOnTimeout, other.stampedeOnTimeout), first(refreshMode, other.refreshMode),
-                first(refreshAheadFraction, other.refreshAheadFraction),
-                first(refreshXfetchBeta, other.refreshXfetchBeta), first(failSafeEnabled, other.failSafeEnabled),
-                first(failSafeMaxStale, other.failSafeMaxStale), first(failSafeSoftTimeout, other.failSafeSoftTimeout),
-                first(failSafeHardTimeout, other.failSafeHardTimeout), first(hotKeysEnabled, other.hotKeysEnabled),
-                first(hotKeysWindow, other.hotKeysWindow),
-                first(hotKeysMinReadsPerSecond, other.hotKeysMinReadsPerSecond),
-                first(hotKeysMaxHotKeys, other.hotKeysMaxHotKeys), first(hotKeysSketchWidth, other.hotKeysSketchWidth),
-                first(hotKeysL1Ttl, other.hotKeysL1Ttl), first(hotKeysReplicas, other.hotKeysReplicas));
-    }
-
-    private static <T> @Nullable T first(@Nullable T a, @Nullable T b) {
-        return (a != null) ? a : b;
-    }
-
-    private static void conflict(List<String> conflicts, String name, @Nullable Object a, @Nullable Object b) {
-        if (a != null && b != null && !Objects.equals(a, b)) {
-            conflicts.add(name + " (" + a + " vs " + b + ")");
+        if (other.isEmpty()) {
+            return this;
         }
+        Map<CacheOption<?>, Object> union = new HashMap<>(other.values);
+        union.putAll(values);
+        return new CacheOptions(Collections.unmodifiableMap(union));
+    }
+
+    /** The options set here and their values, for {@link CacheSettings.Builder#apply(CacheOptions)}. */
+    Map<CacheOption<?>, Object> values() {
+        return values;
+    }
+
+    @Override
+    public boolean equals(@Nullable Object other) {
+        return (other instanceof CacheOptions options) && values.equals(options.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
+
+    /** @return for example {@code CacheOptions[l1.ttl=PT30S, stampede.lease=PT3S]} */
+    @Override
+    public String toString() {
+        StringJoiner joiner = new StringJoiner(", ", "CacheOptions[", "]");
+        for (CacheOption<?> option : CacheSettings.options()) {
+            if (values.containsKey(option)) {
+                joiner.add(option.name() + "=" + values.get(option));
+            }
+        }
+        return joiner.toString();
     }
 }

@@ -71,8 +71,7 @@ class MultiTierCacheableLoadOptionsTests {
     private static final class CacheSettingsOptions {
 
         static CacheOptions lease(Duration lease) {
-            return new CacheOptions(null, null, null, null, null, null, null, null, null, null, null, lease, null,
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return CacheOptions.none().with(CacheSettings.STAMPEDE_LEASE, lease);
         }
     }
 }

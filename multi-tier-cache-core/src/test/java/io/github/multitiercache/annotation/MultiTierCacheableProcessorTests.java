@@ -3,6 +3,7 @@ package io.github.multitiercache.annotation;
 import java.time.Duration;
 
 import io.github.multitiercache.annotation.MultiTierCacheable.Toggle;
+import io.github.multitiercache.core.CacheSettings;
 import org.junit.jupiter.api.Test;
 import org.springframework.cache.annotation.CacheConfig;
 
@@ -60,11 +61,11 @@ class MultiTierCacheableProcessorTests {
     void optionsOfEveryMethodOfOneCacheAreCombined() {
         processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
         var options = registry.optionsFor("products");
-        assertThat(options.l1Ttl()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(options.l2Ttl()).isEqualTo(Duration.ofMinutes(10));
-        assertThat(options.nullTtl()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(options.cacheNullValues()).isFalse();
-        assertThat(options.l1MaximumSize()).isNull();
+        assertThat(options.get(CacheSettings.L1_TTL)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(options.get(CacheSettings.L2_TTL)).isEqualTo(Duration.ofMinutes(10));
+        assertThat(options.get(CacheSettings.NULL_TTL)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(options.get(CacheSettings.CACHE_NULL_VALUES)).isFalse();
+        assertThat(options.get(CacheSettings.L1_MAXIMUM_SIZE)).isNull();
     }
 
     @Test
@@ -80,24 +81,24 @@ class MultiTierCacheableProcessorTests {
     @Test
     void cacheConfigNamesTheCacheOfUnnamedMethods() {
         processor.postProcessAfterInitialization(new Users(), "users");
-        assertThat(registry.optionsFor("users").l2Ttl()).isEqualTo(Duration.ofHours(1));
+        assertThat(registry.optionsFor("users").get(CacheSettings.L2_TTL)).isEqualTo(Duration.ofHours(1));
     }
 
     @Test
     void hotKeyOptionsAreReadAndUnsetOnesLeftToTheConfiguration() {
         processor.postProcessAfterInitialization(new Trending(), "trending");
         var options = registry.optionsFor("trending");
-        assertThat(options.hotKeysEnabled()).isTrue();
-        assertThat(options.hotKeysWindow()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(options.hotKeysMinReadsPerSecond()).isEqualTo(50);
-        assertThat(options.hotKeysMaxHotKeys()).isEqualTo(4);
-        assertThat(options.hotKeysL1Ttl()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(options.hotKeysReplicas()).isEqualTo(6);
-        assertThat(options.hotKeysSketchWidth()).isNull();
+        assertThat(options.get(CacheSettings.HOT_KEYS_ENABLED)).isTrue();
+        assertThat(options.get(CacheSettings.HOT_KEYS_WINDOW)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(options.get(CacheSettings.HOT_KEYS_MIN_READS_PER_SECOND)).isEqualTo(50);
+        assertThat(options.get(CacheSettings.HOT_KEYS_MAX_HOT_KEYS)).isEqualTo(4);
+        assertThat(options.get(CacheSettings.HOT_KEYS_L1_TTL)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(options.get(CacheSettings.HOT_KEYS_REPLICAS)).isEqualTo(6);
+        assertThat(options.get(CacheSettings.HOT_KEYS_SKETCH_WIDTH)).isNull();
 
         processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
-        assertThat(registry.optionsFor("products").hotKeysEnabled()).isNull();
-        assertThat(registry.optionsFor("products").hotKeysReplicas()).isNull();
+        assertThat(registry.optionsFor("products").get(CacheSettings.HOT_KEYS_ENABLED)).isNull();
+        assertThat(registry.optionsFor("products").get(CacheSettings.HOT_KEYS_REPLICAS)).isNull();
     }
 
     @Test

@@ -11,7 +11,8 @@ class CacheSettingsTests {
 
     @Test
     void optionsApplyOnlyWhatTheySet() {
-        CacheOptions options = new CacheOptions(null, null, Duration.ofSeconds(5), null, null, 0.2, null, null, null, null);
+        CacheOptions options = CacheOptions.none().with(CacheSettings.L1_TTL, Duration.ofSeconds(5))
+                .with(CacheSettings.TTL_JITTER, 0.2);
         CacheSettings settings = CacheSettings.defaults().toBuilder().apply(options).build();
         assertThat(settings.l1Ttl()).isEqualTo(Duration.ofSeconds(5));
         assertThat(settings.ttlJitter()).isEqualTo(0.2);
@@ -38,13 +39,15 @@ class CacheSettingsTests {
 
     @Test
     void conflictingOptionsAreNamedAndCompatibleOnesUnite() {
-        CacheOptions a = new CacheOptions(null, null, Duration.ofSeconds(30), null, null, null, null, null, null, null);
-        CacheOptions b = new CacheOptions(null, null, Duration.ofMinutes(1), null, Duration.ofHours(1), null, null, null, null, null);
-        CacheOptions c = new CacheOptions(null, null, null, null, Duration.ofHours(1), null, true, null, null, null);
+        CacheOptions a = CacheOptions.none().with(CacheSettings.L1_TTL, Duration.ofSeconds(30));
+        CacheOptions b = CacheOptions.none().with(CacheSettings.L1_TTL, Duration.ofMinutes(1))
+                .with(CacheSettings.L2_TTL, Duration.ofHours(1));
+        CacheOptions c = CacheOptions.none().with(CacheSettings.L2_TTL, Duration.ofHours(1))
+                .with(CacheSettings.CACHE_NULL_VALUES, true);
         assertThat(a.conflictsWith(b)).containsExactly("l1.ttl (PT30S vs PT1M)");
         assertThat(a.conflictsWith(c)).isEmpty();
-        assertThat(a.union(c).l2Ttl()).isEqualTo(Duration.ofHours(1));
-        assertThat(a.union(c).l1Ttl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(a.union(c).get(CacheSettings.L2_TTL)).isEqualTo(Duration.ofHours(1));
+        assertThat(a.union(c).get(CacheSettings.L1_TTL)).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
