@@ -41,6 +41,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
+import org.springframework.boot.cache.autoconfigure.CacheManagerCustomizer;
+import org.springframework.boot.cache.autoconfigure.CacheManagerCustomizers;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.cache.CacheManager;
@@ -201,17 +203,23 @@ public final class MultiTierCacheAutoConfiguration {
                 ticker, executor);
     }
 
+    /**
+     * The manager, adjusted by every {@link CacheManagerCustomizer} bean that accepts it (our
+     * {@link MultiTierCacheManagerCustomizer} among them), in bean order. Boot's own
+     * {@link CacheManagerCustomizers} applies them, so that a customizer typed for another manager
+     * is skipped exactly as Boot skips it; Boot's cache auto-configuration, which would do this for
+     * its own managers, backs off because this manager exists.
+     */
     @Bean
     MultiTierCacheManager cacheManager(TieredCacheContext context, MultiTierCacheProperties properties,
             CacheOptionsRegistry annotations, ObjectProvider<MultiTierCacheCustomizer> cacheCustomizers,
-            ObjectProvider<MultiTierCacheManagerCustomizer> managerCustomizers) {
+            ObjectProvider<CacheManagerCustomizer<?>> managerCustomizers) {
         MultiTierCacheManager cacheManager = new MultiTierCacheManager(context,
                 new CacheSettingsResolver(properties, annotations));
         cacheManager.setCacheNames(properties.getCaches().keySet());
         cacheManager.setDynamic(properties.isDynamic());
         cacheCustomizers.orderedStream().forEach(cacheManager::addCustomizer);
-        managerCustomizers.orderedStream().forEach(customizer -> customizer.customize(cacheManager));
-        return cacheManager;
+        return new CacheManagerCustomizers(managerCustomizers.orderedStream().toList()).customize(cacheManager);
     }
 
     /**
