@@ -7,7 +7,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.multitiercache.annotation.CacheOptionsRegistry;
@@ -51,6 +50,7 @@ import org.springframework.cache.interceptor.CacheAspectSupport;
 import org.springframework.cache.interceptor.CacheOperationSource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
 import org.springframework.core.Ordered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -129,9 +129,23 @@ public final class MultiTierCacheAutoConfiguration {
                 : null;
     }
 
+    /**
+     * The executor of the caches and the Redis tier: the application's
+     * {@link MultiTierCacheExecutor @MultiTierCacheExecutor} bean, otherwise one of our own that never
+     * queues a task behind a blocking loader, shut down after the beans that use it.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    CacheExecution multiTierCacheExecution(@MultiTierCacheExecutor ObjectProvider<Executor> executor,
+            Environment environment) {
+        Executor application = executor.getIfAvailable();
+        return (application != null) ? CacheExecution.of(application) : CacheExecution.owned(environment);
+    }
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    RedisTier multiTierCacheRedisTier(RedisConnectionFactory connectionFactory, MultiTierCacheProperties properties) {
+    RedisTier multiTierCacheRedisTier(RedisConnectionFactory connectionFactory, MultiTierCacheProperties properties,
+            CacheExecution execution) {
         if (!(connectionFactory instanceof LettuceConnectionFactory lettuce)) {
             throw new IllegalStateException("multi-tier-cache needs Lettuce, but the RedisConnectionFactory is a "
                     + connectionFactory.getClass().getName() + "; remove Jedis or set multi-tier-cache.enabled=false");
@@ -139,7 +153,7 @@ public final class MultiTierCacheAutoConfiguration {
         MultiTierCacheProperties.Redis redis = properties.getRedis();
         CircuitBreaker breaker = new CircuitBreaker(redis.getFailureThreshold(), redis.getOpenDuration(),
                 System::nanoTime);
-        return new RedisTier(lettuce, redis.getCommandTimeout(), breaker, ForkJoinPool.commonPool());
+        return new RedisTier(lettuce, redis.getCommandTimeout(), breaker, execution.executor());
     }
 
     @Bean(name = VALUE_SERIALIZER_BEAN_NAME)
@@ -193,14 +207,14 @@ public final class MultiTierCacheAutoConfiguration {
     @ConditionalOnMissingBean
     TieredCacheContext multiTierCacheContext(RedisTier redisTier, BeanFactory beanFactory,
             CacheKeyConverter keyConverter, MultiTierCacheProperties properties,
-            ObjectProvider<InvalidationPublisher> publisher, L1Guard l1Guard, CoarseTicker ticker) {
+            ObjectProvider<InvalidationPublisher> publisher, L1Guard l1Guard, CoarseTicker ticker,
+            CacheExecution execution) {
         @SuppressWarnings("unchecked")
         RedisSerializer<Object> serializer = beanFactory.getBean(VALUE_SERIALIZER_BEAN_NAME, RedisSerializer.class);
-        Executor executor = ForkJoinPool.commonPool();
         return new TieredCacheContext(redisTier, serializer, keyConverter, properties.getKeyPrefix(),
                 TtlJitter.random(), publisher.getIfAvailable(() -> InvalidationPublisher.NONE),
                 l1Guard, Clock.systemUTC(),
-                ticker, executor);
+                ticker, execution.executor());
     }
 
     /**
