@@ -60,6 +60,11 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * Auto-configures a {@link MultiTierCacheManager} (Caffeine over Redis) when caching is enabled
  * ({@code @EnableCaching}), Redis is configured through Lettuce, and the application defines no
  * {@link CacheManager} of its own. {@code multi-tier-cache.enabled=false} switches it off.
+ *
+ * <p>The manager is adjusted by every Spring Boot {@code CacheManagerCustomizer} bean that accepts
+ * it ({@link MultiTierCacheManagerCustomizer} among them). The caches run their background work on
+ * the application's {@link MultiTierCacheExecutor @MultiTierCacheExecutor} executor, or on one the
+ * auto-configuration owns and shuts down with the context.
  */
 @AutoConfiguration(before = CacheAutoConfiguration.class, after = DataRedisAutoConfiguration.class)
 @ConditionalOnClass({ Caffeine.class, LettuceConnectionFactory.class, MultiTierCacheManager.class })
