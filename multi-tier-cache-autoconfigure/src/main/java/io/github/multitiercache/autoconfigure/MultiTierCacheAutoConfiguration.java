@@ -7,7 +7,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.multitiercache.annotation.CacheOptionsRegistry;
@@ -41,6 +40,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
+import org.springframework.boot.cache.autoconfigure.CacheManagerCustomizer;
+import org.springframework.boot.cache.autoconfigure.CacheManagerCustomizers;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.cache.CacheManager;
@@ -49,6 +50,7 @@ import org.springframework.cache.interceptor.CacheAspectSupport;
 import org.springframework.cache.interceptor.CacheOperationSource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
 import org.springframework.core.Ordered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -58,6 +60,11 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * Auto-configures a {@link MultiTierCacheManager} (Caffeine over Redis) when caching is enabled
  * ({@code @EnableCaching}), Redis is configured through Lettuce, and the application defines no
  * {@link CacheManager} of its own. {@code multi-tier-cache.enabled=false} switches it off.
+ *
+ * <p>The manager is adjusted by every Spring Boot {@code CacheManagerCustomizer} bean that accepts
+ * it ({@link MultiTierCacheManagerCustomizer} among them). The caches run their background work on
+ * the application's {@link MultiTierCacheExecutor @MultiTierCacheExecutor} executor, or on one the
+ * auto-configuration owns and shuts down with the context.
  */
 @AutoConfiguration(before = CacheAutoConfiguration.class, after = DataRedisAutoConfiguration.class)
 @ConditionalOnClass({ Caffeine.class, LettuceConnectionFactory.class, MultiTierCacheManager.class })
@@ -127,9 +134,23 @@ public final class MultiTierCacheAutoConfiguration {
                 : null;
     }
 
+    /**
+     * The executor of the caches and the Redis tier: the application's
+     * {@link MultiTierCacheExecutor @MultiTierCacheExecutor} bean, otherwise one of our own that never
+     * queues a task behind a blocking loader, shut down after the beans that use it.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    CacheExecution multiTierCacheExecution(@MultiTierCacheExecutor ObjectProvider<Executor> executor,
+            Environment environment) {
+        Executor application = executor.getIfAvailable();
+        return (application != null) ? CacheExecution.of(application) : CacheExecution.owned(environment);
+    }
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    RedisTier multiTierCacheRedisTier(RedisConnectionFactory connectionFactory, MultiTierCacheProperties properties) {
+    RedisTier multiTierCacheRedisTier(RedisConnectionFactory connectionFactory, MultiTierCacheProperties properties,
+            CacheExecution execution) {
         if (!(connectionFactory instanceof LettuceConnectionFactory lettuce)) {
             throw new IllegalStateException("multi-tier-cache needs Lettuce, but the RedisConnectionFactory is a "
                     + connectionFactory.getClass().getName() + "; remove Jedis or set multi-tier-cache.enabled=false");
@@ -137,7 +158,7 @@ public final class MultiTierCacheAutoConfiguration {
         MultiTierCacheProperties.Redis redis = properties.getRedis();
         CircuitBreaker breaker = new CircuitBreaker(redis.getFailureThreshold(), redis.getOpenDuration(),
                 System::nanoTime);
-        return new RedisTier(lettuce, redis.getCommandTimeout(), breaker, ForkJoinPool.commonPool());
+        return new RedisTier(lettuce, redis.getCommandTimeout(), breaker, execution.executor());
     }
 
     @Bean(name = VALUE_SERIALIZER_BEAN_NAME)
@@ -191,27 +212,33 @@ public final class MultiTierCacheAutoConfiguration {
     @ConditionalOnMissingBean
     TieredCacheContext multiTierCacheContext(RedisTier redisTier, BeanFactory beanFactory,
             CacheKeyConverter keyConverter, MultiTierCacheProperties properties,
-            ObjectProvider<InvalidationPublisher> publisher, L1Guard l1Guard, CoarseTicker ticker) {
+            ObjectProvider<InvalidationPublisher> publisher, L1Guard l1Guard, CoarseTicker ticker,
+            CacheExecution execution) {
         @SuppressWarnings("unchecked")
         RedisSerializer<Object> serializer = beanFactory.getBean(VALUE_SERIALIZER_BEAN_NAME, RedisSerializer.class);
-        Executor executor = ForkJoinPool.commonPool();
         return new TieredCacheContext(redisTier, serializer, keyConverter, properties.getKeyPrefix(),
                 TtlJitter.random(), publisher.getIfAvailable(() -> InvalidationPublisher.NONE),
                 l1Guard, Clock.systemUTC(),
-                ticker, executor);
+                ticker, execution.executor());
     }
 
+    /**
+     * The manager, adjusted by every {@link CacheManagerCustomizer} bean that accepts it (our
+     * {@link MultiTierCacheManagerCustomizer} among them), in bean order. Boot's own
+     * {@link CacheManagerCustomizers} applies them, so that a customizer typed for another manager
+     * is skipped exactly as Boot skips it; Boot's cache auto-configuration, which would do this for
+     * its own managers, backs off because this manager exists.
+     */
     @Bean
     MultiTierCacheManager cacheManager(TieredCacheContext context, MultiTierCacheProperties properties,
             CacheOptionsRegistry annotations, ObjectProvider<MultiTierCacheCustomizer> cacheCustomizers,
-            ObjectProvider<MultiTierCacheManagerCustomizer> managerCustomizers) {
+            ObjectProvider<CacheManagerCustomizer<?>> managerCustomizers) {
         MultiTierCacheManager cacheManager = new MultiTierCacheManager(context,
                 new CacheSettingsResolver(properties, annotations));
         cacheManager.setCacheNames(properties.getCaches().keySet());
         cacheManager.setDynamic(properties.isDynamic());
         cacheCustomizers.orderedStream().forEach(cacheManager::addCustomizer);
-        managerCustomizers.orderedStream().forEach(customizer -> customizer.customize(cacheManager));
-        return cacheManager;
+        return new CacheManagerCustomizers(managerCustomizers.orderedStream().toList()).customize(cacheManager);
     }
 
     /**

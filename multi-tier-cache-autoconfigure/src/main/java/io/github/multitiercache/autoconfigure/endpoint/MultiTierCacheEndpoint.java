@@ -1,23 +1,15 @@
 package io.github.multitiercache.autoconfigure.endpoint;
 
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 
-import io.github.multitiercache.core.CacheSettings;
-import io.github.multitiercache.core.CacheStatistics;
 import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCache;
-import io.github.multitiercache.core.hotkey.HotKeyStatistics;
-import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.invalidation.InvalidationBus;
-import io.github.multitiercache.core.invalidation.InvalidationStatistics;
-import io.github.multitiercache.core.l1.L1Tier;
 import io.github.multitiercache.core.redis.RedisTier;
 import io.github.multitiercache.spring.MultiTierCache;
 import io.github.multitiercache.spring.MultiTierCacheManager;
@@ -29,7 +21,6 @@ import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.Selector.Match;
-import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
@@ -51,6 +42,12 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * contain {@code /}. Every operation takes an optional {@code cacheManager} parameter, needed only
  * when several multi-tier cache managers have a cache of the same name. Reading never creates a
  * cache.
+ *
+ * <p>The responses are the records nested here ({@link MultiTierCachesDescriptor},
+ * {@link CacheDescriptor}, {@link KeyDescriptor}, {@link KeyEvictionDescriptor} and the records they
+ * hold), made of plain values only, never of engine types, so that the JSON is a documented shape
+ * ({@code docs/endpoints.md}) that changes only when these records do. Their component names are the
+ * JSON field names; a {@code null} component is left out of the JSON.
  */
 @Endpoint(id = MultiTierCacheEndpoint.ID)
 public class MultiTierCacheEndpoint {
@@ -60,13 +57,7 @@ public class MultiTierCacheEndpoint {
 
     private final Map<String, MultiTierCacheManager> cacheManagers;
 
-    private final @Nullable RedisTier redis;
-
-    private final @Nullable InvalidationBus invalidationBus;
-
-    private final @Nullable L1Guard l1Guard;
-
-    private final @Nullable RedisConnectionFactory connectionFactory;
+    private final Descriptions descriptions;
 
     /**
      * Creates the endpoint.
@@ -80,10 +71,7 @@ public class MultiTierCacheEndpoint {
             @Nullable InvalidationBus invalidationBus, @Nullable L1Guard l1Guard,
             @Nullable RedisConnectionFactory connectionFactory) {
         this.cacheManagers = Map.copyOf(cacheManagers);
-        this.redis = redis;
-        this.invalidationBus = invalidationBus;
-        this.l1Guard = l1Guard;
-        this.connectionFactory = connectionFactory;
+        this.descriptions = new Descriptions(redis, invalidationBus, l1Guard, connectionFactory);
     }
 
     /**
@@ -97,10 +85,11 @@ public class MultiTierCacheEndpoint {
             Map<String, CacheDescriptor> caches = new LinkedHashMap<>();
             manager.getCaches().stream()
                     .sorted((a, b) -> a.getName().compareTo(b.getName()))
-                    .forEach(cache -> caches.put(cache.getName(), describe(managerName, cache.getNativeCache())));
+                    .forEach(cache -> caches.put(cache.getName(),
+                            descriptions.cache(managerName, cache.getNativeCache())));
             managers.put(managerName, new CacheManagerDescriptor(caches));
         });
-        return new MultiTierCachesDescriptor(describeRedis(), describeInvalidation(), managers);
+        return new MultiTierCachesDescriptor(descriptions.redis(), descriptions.invalidation(), managers);
     }
 
     /**
@@ -112,7 +101,7 @@ public class MultiTierCacheEndpoint {
     @ReadOperation
     public @Nullable CacheDescriptor cache(@Selector String cache, @Nullable String cacheManager) {
         Target target = find(cache, cacheManager);
-        return (target != null) ? describe(target.managerName(), target.cache()) : null;
+        return (target != null) ? descriptions.cache(target.managerName(), target.cache()) : null;
     }
 
     /**
@@ -132,8 +121,8 @@ public class MultiTierCacheEndpoint {
         String keyText = keyText(key);
         TieredCache engine = target.cache();
         String redisKey = engine.redisKeyOf(keyText);
-        KeyTierDescriptor l1 = describeL1(engine, keyText);
-        KeyTierDescriptor l2 = describeL2(engine, redisKey);
+        KeyTierDescriptor l1 = descriptions.l1(engine, keyText);
+        KeyTierDescriptor l2 = descriptions.l2(engine, redisKey);
         List<String> heldIn = new ArrayList<>(2);
         if (Boolean.TRUE.equals(l1.present())) {
             heldIn.add("l1");
@@ -141,8 +130,8 @@ public class MultiTierCacheEndpoint {
         if (Boolean.TRUE.equals(l2.present())) {
             heldIn.add("l2");
         }
-        boolean hot = engine.hotKeys().stream().anyMatch(status -> status.key().equals(keyText));
-        return new KeyDescriptor(engine.name(), target.managerName(), keyText, redisKey, heldIn, l1, l2, hot);
+        return new KeyDescriptor(engine.name(), target.managerName(), keyText, redisKey, heldIn, l1, l2,
+                descriptions.isHot(engine, keyText));
     }
 
     /**
@@ -209,100 +198,6 @@ public class MultiTierCacheEndpoint {
         return String.join("/", segments);
     }
 
-    // ---- descriptions ------------------------------------------------------------------------
-
-    private CacheDescriptor describe(String managerName, TieredCache cache) {
-        CacheStatistics statistics = cache.statistics();
-        L1Tier l1 = cache.l1();
-        L1Descriptor l1Descriptor = new L1Descriptor(l1 != null, statistics.l1Hits(), statistics.l1Misses(),
-                ratio(statistics.l1Hits(), statistics.l1Misses()), (l1 != null) ? l1.estimatedSize() : null,
-                (l1 != null) ? l1.sizeEvictions() : 0, (l1 != null) ? l1.expirations() : 0);
-        L2Descriptor l2Descriptor = new L2Descriptor(cache.settings().l2Enabled(), statistics.l2Hits(),
-                statistics.l2Misses(), ratio(statistics.l2Hits(), statistics.l2Misses()));
-        long loads = statistics.loads();
-        double loadMillis = statistics.loadNanos() / 1e6;
-        LoadsDescriptor loadsDescriptor = new LoadsDescriptor(loads, statistics.loadFailures(), loadMillis,
-                (loads > 0) ? loadMillis / loads : null);
-        return new CacheDescriptor(cache.name(), managerName, cache.settings(), statistics.hits(),
-                statistics.misses(), ratio(statistics.hits(), statistics.misses()), l1Descriptor, l2Descriptor,
-                loadsDescriptor, statistics.puts(), statistics.evictions(), statistics.clears(),
-                statistics.codecErrors(), statistics.bypasses(), describeHotKeys(cache));
-    }
-
-    private static HotKeysDescriptor describeHotKeys(TieredCache cache) {
-        HotKeyStatistics statistics = cache.hotKeyStatistics();
-        if (statistics == null) {
-            return new HotKeysDescriptor(false, 0, 0, 0, 0, 0, List.of());
-        }
-        return new HotKeysDescriptor(true, cache.hotKeyReplicas(), statistics.promotions(), statistics.cooldowns(),
-                statistics.replicaHits(), statistics.replicaMisses(), cache.hotKeys());
-    }
-
-    private @Nullable RedisDescriptor describeRedis() {
-        RedisTier redis = this.redis;
-        if (redis == null) {
-            return null;
-        }
-        RedisTier.Stats stats = redis.stats();
-        return new RedisDescriptor(redis.isAvailable(), redis.circuitBreaker().state().name(), stats.failures(),
-                stats.timeouts(), stats.rejected());
-    }
-
-    private InvalidationDescriptor describeInvalidation() {
-        InvalidationBus bus = invalidationBus;
-        boolean l1Degraded = l1Guard != null && l1Guard.isDegraded();
-        if (bus == null) {
-            return new InvalidationDescriptor(false, null, l1Degraded, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                    0, 0, null, null);
-        }
-        InvalidationStatistics statistics = bus.statistics();
-        long lastReceived = statistics.lastReceivedAtMillis();
-        long roundTrip = statistics.lastHeartbeatRoundTripNanos();
-        return new InvalidationDescriptor(true, bus.isHealthy(), l1Degraded, bus.settings().channel(),
-                bus.senderId(), bus.settings().maxStaleness().toMillis(), bus.peerCount(), statistics.messagesSent(),
-                statistics.messagesReceived(), statistics.keysSent(), statistics.keysReceived(),
-                statistics.heartbeatsSent(), statistics.heartbeatsReceived(), statistics.publishFailures(),
-                statistics.gaps(), statistics.flushes(), statistics.degradations(),
-                (lastReceived > 0) ? Instant.ofEpochMilli(lastReceived) : null,
-                (roundTrip > 0) ? Math.round(roundTrip / 1_000.0) / 1_000.0 : null);
-    }
-
-    private KeyTierDescriptor describeL1(TieredCache cache, String keyText) {
-        L1Tier l1 = cache.l1();
-        if (l1 == null) {
-            return KeyTierDescriptor.DISABLED;
-        }
-        int epoch = (l1Guard != null) ? l1Guard.epoch() : 0;
-        long remaining = l1.remainingNanosByText(keyText, epoch);
-        return (remaining < 0) ? KeyTierDescriptor.ABSENT
-                : new KeyTierDescriptor(true, true, TimeUnit.NANOSECONDS.toMillis(remaining), null);
-    }
-
-    private KeyTierDescriptor describeL2(TieredCache cache, String redisKey) {
-        RedisConnectionFactory connectionFactory = this.connectionFactory;
-        if (!cache.settings().l2Enabled() || connectionFactory == null) {
-            return KeyTierDescriptor.DISABLED;
-        }
-        if (redis != null && !redis.isAvailable()) {
-            return new KeyTierDescriptor(true, null, null, "Redis circuit breaker is open");
-        }
-        try (RedisConnection connection = connectionFactory.getConnection()) {
-            Long pttl = connection.keyCommands().pTtl(redisKey.getBytes(StandardCharsets.UTF_8));
-            if (pttl == null || pttl == -2) {
-                return KeyTierDescriptor.ABSENT;
-            }
-            return new KeyTierDescriptor(true, true, (pttl >= 0) ? pttl : null, null);
-        }
-        catch (RuntimeException ex) {
-            return new KeyTierDescriptor(true, null, null, "Redis could not be asked: " + ex.getMessage());
-        }
-    }
-
-    private static @Nullable Double ratio(long hits, long misses) {
-        long total = hits + misses;
-        return (total > 0) ? (double) hits / total : null;
-    }
-
     private record Target(String managerName, TieredCache cache) {
     }
 
@@ -327,7 +222,8 @@ public class MultiTierCacheEndpoint {
      * One cache: its effective settings and what it has done since startup in this instance.
      * @param name the cache name
      * @param cacheManager the manager's bean name
-     * @param settings the effective settings
+     * @param settings the effective settings, after defaults, annotation options, per-cache
+     *        properties and customizers
      * @param hits lookups served by either tier
      * @param misses lookups neither tier could serve
      * @param hitRatio hits over lookups, {@code null} before the first lookup
@@ -341,7 +237,7 @@ public class MultiTierCacheEndpoint {
      * @param bypasses calls that bypassed the cache (null key, or a key without a stable text form)
      * @param hotKeys the cache's hot keys in this instance
      */
-    public record CacheDescriptor(String name, String cacheManager, CacheSettings settings, long hits, long misses,
+    public record CacheDescriptor(String name, String cacheManager, SettingsDescriptor settings, long hits, long misses,
             @Nullable Double hitRatio, L1Descriptor l1, L2Descriptor l2, LoadsDescriptor loads, long puts,
             long evictions, long clears, long codecErrors, long bypasses, HotKeysDescriptor hotKeys)
             implements OperationResponseBody {
@@ -359,7 +255,87 @@ public class MultiTierCacheEndpoint {
      * @param keys the keys hot now, found here or announced by another instance, hottest first
      */
     public record HotKeysDescriptor(boolean enabled, int replicas, long promotions, long cooldowns, long replicaHits,
-            long replicaMisses, List<HotKeyStatus> keys) {
+            long replicaMisses, List<HotKeyDescriptor> keys) {
+    }
+
+    /**
+     * A key hot in this instance.
+     * @param key the key's text form, as in its Redis key
+     * @param readsPerSecond its estimated read rate here over the sliding window, 0 when it is hot
+     *        only because another instance announced it
+     * @param local whether this instance found it hot
+     * @param announced whether another instance announced it hot
+     * @param replicated whether this instance reads it from its replicas in Redis
+     */
+    public record HotKeyDescriptor(String key, double readsPerSecond, boolean local, boolean announced,
+            boolean replicated) {
+    }
+
+    /**
+     * The effective settings of one cache, as configured under
+     * {@code multi-tier-cache.caches.<name>.*}. Durations are ISO-8601 in JSON ({@code "PT5M"}).
+     * @param l1Enabled whether values are kept in the in-process tier
+     * @param l1MaximumSize the most entries the in-process tier holds
+     * @param l1Ttl how long a value lives in the in-process tier, before jitter
+     * @param l2Enabled whether values are kept in Redis
+     * @param l2Ttl how long a value lives in Redis, before jitter
+     * @param ttlJitter the fraction by which every TTL is spread, in {@code [0, 1)}
+     * @param cacheNullValues whether a {@code null} result is cached
+     * @param nullTtl how long a cached {@code null} lives, before jitter
+     * @param compressionThreshold the encoded size in bytes above which values are compressed, 0 for never
+     * @param maxValueSize the largest encoded value in bytes written to Redis, 0 for no limit
+     * @param stampede how concurrent misses of a key share one load
+     * @param refresh when values are refreshed before they expire
+     * @param failSafe whether expired values are served when the loader fails or is slow
+     * @param hotKeys how hot keys are found and kept
+     */
+    public record SettingsDescriptor(boolean l1Enabled, long l1MaximumSize, Duration l1Ttl, boolean l2Enabled,
+            Duration l2Ttl, double ttlJitter, boolean cacheNullValues, Duration nullTtl, int compressionThreshold,
+            int maxValueSize, StampedeDescriptor stampede, RefreshDescriptor refresh, FailSafeDescriptor failSafe,
+            HotKeySettingsDescriptor hotKeys) {
+    }
+
+    /**
+     * Stampede protection of one cache ({@code stampede.*}).
+     * @param enabled whether a miss in both tiers takes the per-key lock in Redis before loading
+     * @param lease how long the lock lives when its owner neither stores nor releases it
+     * @param maxWait the longest a caller waits for another instance's load
+     * @param onTimeout what a caller does then: {@code LOAD}, {@code FAIL} or {@code STALE}
+     */
+    public record StampedeDescriptor(boolean enabled, Duration lease, Duration maxWait, String onTimeout) {
+    }
+
+    /**
+     * Refresh-ahead of one cache ({@code refresh.*}).
+     * @param mode {@code NONE}, {@code FIXED} or {@code XFETCH}
+     * @param aheadFraction for {@code FIXED}: the fraction of the TTL after which a read refreshes
+     * @param xfetchBeta for {@code XFETCH}: how eagerly to refresh
+     */
+    public record RefreshDescriptor(String mode, double aheadFraction, double xfetchBeta) {
+    }
+
+    /**
+     * Fail-safe of one cache ({@code fail-safe.*}).
+     * @param enabled whether expired values are kept and served when the loader fails
+     * @param maxStale how long after its expiry a value may still be served
+     * @param softTimeout how long a caller waits for the loader with a stale value at hand, 0 for no limit
+     * @param hardTimeout the longest any caller waits for a value, 0 for no limit
+     */
+    public record FailSafeDescriptor(boolean enabled, Duration maxStale, Duration softTimeout, Duration hardTimeout) {
+    }
+
+    /**
+     * Hot-key settings of one cache ({@code hot-keys.*}).
+     * @param enabled whether reads are counted and hot keys pinned, replicated and announced
+     * @param window the sliding window over which reads are counted
+     * @param minReadsPerSecond the read rate above which a key is hot
+     * @param maxHotKeys the most keys hot at once
+     * @param sketchWidth counters per row of the frequency sketch
+     * @param l1Ttl how long a hot key is kept in L1, 0 for no differently from other keys
+     * @param replicas copies of a hot key kept in Redis (Redis Cluster only), 0 for none
+     */
+    public record HotKeySettingsDescriptor(boolean enabled, Duration window, double minReadsPerSecond, int maxHotKeys,
+            int sketchWidth, Duration l1Ttl, int replicas) {
     }
 
     /**
