@@ -3,6 +3,7 @@ package io.github.multitiercache.core;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.redis.CircuitBreaker;
@@ -144,7 +145,12 @@ final class RedisSharedTier implements SharedTier {
     public void onRecovery(Runnable action) {
         redis.circuitBreaker().addListener((from, to) -> {
             if (to == CircuitBreaker.State.CLOSED) {
-                executor.execute(action);
+                try {
+                    executor.execute(action);
+                }
+                catch (RejectedExecutionException ex) {
+                    // Shutting down: there is nothing left to recover for.
+                }
             }
         });
     }
