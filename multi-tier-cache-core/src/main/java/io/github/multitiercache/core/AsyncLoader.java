@@ -6,13 +6,14 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
-import io.github.multitiercache.core.stampede.LoadCoordinator;
-import io.github.multitiercache.core.stampede.LoadCoordinator.Acquisition;
+import io.github.multitiercache.core.stampede.Leases;
+import io.github.multitiercache.core.stampede.Leases.Acquisition;
 import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
@@ -46,15 +47,17 @@ final class AsyncLoader {
     private final FailSafe failSafe;
     private final SingleFlight flights;
     private final Executor executor;
-    private final @Nullable LoadCoordinator coordinator;
+    private final @Nullable Leases coordinator;
     private final CacheStatistics statistics;
     private final StampedeStatistics stampedeStatistics;
     private final LogThrottle warnings;
+    // Lease waits and load timeouts: the context's ticker, so that tests can drive them with a fake clock.
+    private final LongSupplier nanoClock;
 
     AsyncLoader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
             SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, SingleFlight flights,
             Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
-            LogThrottle warnings) {
+            LogThrottle warnings, LongSupplier nanoClock) {
         this.name = name;
         this.settings = settings;
         this.expiry = expiry;
@@ -70,6 +73,7 @@ final class AsyncLoader {
         this.statistics = statistics;
         this.stampedeStatistics = stampedeStatistics;
         this.warnings = warnings;
+        this.nanoClock = nanoClock;
     }
 
     /**
@@ -117,7 +121,7 @@ final class AsyncLoader {
      * @return completes when the refresh ended, never exceptionally
      */
     CompletableFuture<?> refresh(CacheKey key, StoredEntry entry, Supplier<? extends CompletableFuture<?>> loader) {
-        LoadCoordinator coordinator = this.coordinator;
+        Leases coordinator = this.coordinator;
         byte[] lockKey = (coordinator != null) ? coordinator.lockKey(key.redisKey()) : null;
         if (coordinator == null || lockKey == null) {
             return CompletableFuture.completedFuture(null);
@@ -156,8 +160,8 @@ final class AsyncLoader {
             return CompletableFuture.completedFuture(value);
         }
         long ticket = fills.ticket(key.text());
-        long startNanos = System.nanoTime();
-        LoadCoordinator coordinator = this.coordinator;
+        long startNanos = nanoClock.getAsLong();
+        Leases coordinator = this.coordinator;
         boolean locking = coordinator != null && settings.stampede().enabled();
         byte[] lockKey = locking ? coordinator.lockKey(key.redisKey()) : null;
         CompletableFuture<T> loading;
@@ -219,7 +223,7 @@ final class AsyncLoader {
 
     /** As the lease's owner: written to Redis only while the lease holds the token, then to L1. */
     private AsyncSink owner(CacheKey key, byte[] lockKey, byte[] token, long ticket) {
-        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
+        Leases coordinator = Objects.requireNonNull(this.coordinator);
         return (value, millis) -> {
             Store.Storing storing = store.storing(key, value, millis);
             byte[] bytes = (storing != null) ? storing.bytes() : null;
@@ -291,7 +295,7 @@ final class AsyncLoader {
         }
         if (timeouts.enabled() && !timeouts.softTimeout().isZero() && stale != null && failSafe.isServable(stale)) {
             CompletableFuture<T> first = new CompletableFuture<>();
-            after(timeouts.softTimeout().toNanos() - (System.nanoTime() - startNanos), () -> {
+            after(timeouts.softTimeout().toNanos() - (nanoClock.getAsLong() - startNanos), () -> {
                 if (!first.isDone()) {
                     // Counted before the callers see the value.
                     stampedeStatistics.onSoftTimeout();
@@ -304,7 +308,7 @@ final class AsyncLoader {
         }
         if (!timeouts.hardTimeout().isZero()) {
             CompletableFuture<T> bounded = new CompletableFuture<>();
-            after(timeouts.hardTimeout().toNanos() - (System.nanoTime() - startNanos), () -> {
+            after(timeouts.hardTimeout().toNanos() - (nanoClock.getAsLong() - startNanos), () -> {
                 if (!bounded.isDone()) {
                     stampedeStatistics.onHardTimeout();
                     bounded.completeExceptionally(new LoadWaitTimeoutException("key '" + key.text() + "' of cache '"
@@ -344,7 +348,7 @@ final class AsyncLoader {
 
         private final CacheKey key;
         private final Supplier<CompletableFuture<T>> loader;
-        private final LoadCoordinator coordinator;
+        private final Leases coordinator;
         private final byte[] lockKey;
         private final long ticket;
         private final long startNanos;
@@ -355,7 +359,7 @@ final class AsyncLoader {
         private boolean waited;
         private long backoff;
 
-        LeaseWait(CacheKey key, Supplier<CompletableFuture<T>> loader, LoadCoordinator coordinator, byte[] lockKey,
+        LeaseWait(CacheKey key, Supplier<CompletableFuture<T>> loader, Leases coordinator, byte[] lockKey,
                 long ticket, long startNanos, @Nullable StoredEntry stale) {
             this.key = key;
             this.loader = loader;
@@ -383,7 +387,7 @@ final class AsyncLoader {
                     done();
                     StoredEntry entry = codec.decode(key.text(), Objects.requireNonNull(attempt.value()));
                     if (waited) {
-                        stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, entry != null);
+                        stampedeStatistics.onWaitEnded(nanoClock.getAsLong() - startNanos, entry != null);
                     }
                     if (entry == null) {
                         stampedeStatistics.onLockBypass();
@@ -397,7 +401,7 @@ final class AsyncLoader {
                 case ACQUIRED -> {
                     done();
                     if (waited) {
-                        stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                        stampedeStatistics.onWaitEnded(nanoClock.getAsLong() - startNanos, false);
                         stampedeStatistics.onTakeover();
                     }
                     byte[] token = Objects.requireNonNull(attempt.token());
@@ -413,13 +417,13 @@ final class AsyncLoader {
                         waited = true;
                         stampedeStatistics.onLockWait();
                     }
-                    long left = deadline - System.nanoTime();
+                    long left = deadline - nanoClock.getAsLong();
                     if (left <= 0) {
                         done();
-                        stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                        stampedeStatistics.onWaitEnded(nanoClock.getAsLong() - startNanos, false);
                         return timedOut();
                     }
-                    backoff = LoadCoordinator.nextBackoff(backoff);
+                    backoff = Leases.nextBackoff(backoff);
                     return coordinator.awaitAsync(signal, Math.min(backoff, left), executor).thenCompose(fired -> {
                         if (fired) {
                             signal = coordinator.watch(key.redisKey());

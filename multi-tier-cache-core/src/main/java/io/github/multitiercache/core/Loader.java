@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.concurrent.TimeoutException;
 
 import io.github.multitiercache.core.codec.StoredEntry;
@@ -14,8 +15,8 @@ import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.redis.RedisTier;
 import io.github.multitiercache.core.stampede.BlockingCalls;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
-import io.github.multitiercache.core.stampede.LoadCoordinator;
-import io.github.multitiercache.core.stampede.LoadCoordinator.Acquisition;
+import io.github.multitiercache.core.stampede.Leases;
+import io.github.multitiercache.core.stampede.Leases.Acquisition;
 import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
@@ -29,7 +30,7 @@ import org.springframework.cache.Cache.ValueRetrievalException;
  *
  * <p>A load runs once per key in this JVM ({@link SingleFlight}). When the cache is coordinated and
  * {@code stampede.enabled}, it also runs once across the instances: the lease loop of
- * {@link LoadCoordinator}, bounded by {@code stampede.max-wait} (or a shorter
+ * {@link Leases}, bounded by {@code stampede.max-wait} (or a shorter
  * {@code fail-safe.hard-timeout}), with {@code stampede.on-timeout} deciding what a timed-out wait
  * does. {@link FailSafe} serves an expired entry when the loader fails or outlasts
  * {@code fail-safe.soft-timeout}; {@link RefreshAhead} reloads a key close to its expiry in the
@@ -52,15 +53,18 @@ final class Loader {
     private final Store store;
     private final FailSafe failSafe;
     private final Executor executor;
-    private final @Nullable LoadCoordinator coordinator;
+    private final @Nullable Leases coordinator;
     private final CacheStatistics statistics;
     private final StampedeStatistics stampedeStatistics;
     private final LogThrottle warnings;
+    // Lease waits and load timeouts: the context's ticker, so that tests can drive them with a fake clock.
+    private final LongSupplier nanoClock;
     private final SingleFlight flights;
 
     Loader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
             SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, SingleFlight flights,
-            Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics, LogThrottle warnings) {
+            Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics, LogThrottle warnings,
+            LongSupplier nanoClock) {
         this.name = name;
         this.settings = settings;
         this.expiry = expiry;
@@ -76,6 +80,7 @@ final class Loader {
         this.statistics = statistics;
         this.stampedeStatistics = stampedeStatistics;
         this.warnings = warnings;
+        this.nanoClock = nanoClock;
     }
 
     /**
@@ -101,7 +106,7 @@ final class Loader {
 
     /**
      * Loads a key missing from both tiers, once across the instances when the cache is
-     * coordinated: see {@link LoadCoordinator} for the protocol.
+     * coordinated: see {@link Leases} for the protocol.
      * @param stale the expired entry read from Redis, if any, for fail-safe
      */
     private <T> @Nullable T loadAndStore(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale) {
@@ -114,7 +119,7 @@ final class Loader {
             return value;
         }
         long ticket = fills.ticket(key.text());
-        long startNanos = System.nanoTime();
+        long startNanos = nanoClock.getAsLong();
         byte[] valueKey = key.redisKey();
         byte[] lockKey = (coordinator != null && settings.stampede().enabled()) ? coordinator.lockKey(valueKey) : null;
         if (coordinator == null || lockKey == null) {
@@ -139,7 +144,7 @@ final class Loader {
                     case PRESENT -> {
                         StoredEntry entry = codec.decode(key.text(), Objects.requireNonNull(attempt.value()));
                         if (waited) {
-                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, entry != null);
+                            stampedeStatistics.onWaitEnded(nanoClock.getAsLong() - startNanos, entry != null);
                         }
                         if (entry == null) {
                             stampedeStatistics.onLockBypass();
@@ -153,7 +158,7 @@ final class Loader {
                     }
                     case ACQUIRED -> {
                         if (waited) {
-                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                            stampedeStatistics.onWaitEnded(nanoClock.getAsLong() - startNanos, false);
                             stampedeStatistics.onTakeover();
                         }
                         byte[] token = Objects.requireNonNull(attempt.token());
@@ -168,12 +173,12 @@ final class Loader {
                             waited = true;
                             stampedeStatistics.onLockWait();
                         }
-                        long left = deadline - System.nanoTime();
+                        long left = deadline - nanoClock.getAsLong();
                         if (left <= 0) {
-                            stampedeStatistics.onWaitEnded(System.nanoTime() - startNanos, false);
+                            stampedeStatistics.onWaitEnded(nanoClock.getAsLong() - startNanos, false);
                             return waitTimedOut(key, loader, stale, ticket, startNanos, hardBound);
                         }
-                        backoff = LoadCoordinator.nextBackoff(backoff);
+                        backoff = Leases.nextBackoff(backoff);
                         if (coordinator.await(signal, Math.min(backoff, left))) {
                             signal = coordinator.watch(valueKey);
                         }
@@ -246,7 +251,7 @@ final class Loader {
         boolean soft = timeouts.enabled() && !timeouts.softTimeout().isZero() && failSafe.isServable(stale);
         try {
             if (soft) {
-                long left = timeouts.softTimeout().toNanos() - (System.nanoTime() - startNanos);
+                long left = timeouts.softTimeout().toNanos() - (nanoClock.getAsLong() - startNanos);
                 try {
                     return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
                 }
@@ -257,7 +262,7 @@ final class Loader {
                 }
             }
             if (!timeouts.hardTimeout().isZero()) {
-                long left = timeouts.hardTimeout().toNanos() - (System.nanoTime() - startNanos);
+                long left = timeouts.hardTimeout().toNanos() - (nanoClock.getAsLong() - startNanos);
                 try {
                     return task.get(Math.max(0, left), TimeUnit.NANOSECONDS);
                 }
@@ -313,7 +318,7 @@ final class Loader {
      * @param entry the entry read, whose expiry the lease is taken against
      */
     void refresh(CacheKey key, StoredEntry entry, Callable<?> loader) {
-        LoadCoordinator coordinator = this.coordinator;
+        Leases coordinator = this.coordinator;
         byte[] lockKey = (coordinator != null) ? coordinator.lockKey(key.redisKey()) : null;
         if (coordinator == null || lockKey == null) {
             return;
@@ -402,7 +407,7 @@ final class Loader {
 
     /** As the lock's owner: written to Redis only while the lock holds the token, then to L1. */
     private LoadSink ownerSink(CacheKey key, byte[] lockKey, byte[] token, long ticket) {
-        LoadCoordinator coordinator = Objects.requireNonNull(this.coordinator);
+        Leases coordinator = Objects.requireNonNull(this.coordinator);
         return new LoadSink() {
             @Override
             public void loaded(@Nullable Object value, int loadMillis) {

@@ -8,7 +8,7 @@ import java.util.concurrent.RejectedExecutionException;
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
-import io.github.multitiercache.core.stampede.LoadCoordinator;
+import io.github.multitiercache.core.stampede.Leases;
 import org.jspecify.annotations.Nullable;
 
 /** The {@link SharedTier} of a cache with L2 on, over the manager's {@link RedisTier}. */
@@ -20,13 +20,13 @@ final class RedisSharedTier implements SharedTier {
     private final HotKeys hotKeys;
     private final CacheStatistics statistics;
     private final Executor executor;
-    private final @Nullable LoadCoordinator coordinator;
+    private final @Nullable Leases coordinator;
 
     /**
      * @param coordinator the cache's lease protocol, {@code null} when it is not coordinated
      */
     RedisSharedTier(RedisTier redis, KeySpace keys, SafeCodec codec, HotKeys hotKeys, CacheStatistics statistics,
-            Executor executor, @Nullable LoadCoordinator coordinator) {
+            Executor executor, @Nullable Leases coordinator) {
         this.redis = redis;
         this.keys = keys;
         this.codec = codec;
@@ -137,7 +137,7 @@ final class RedisSharedTier implements SharedTier {
     }
 
     @Override
-    public @Nullable LoadCoordinator coordinator() {
+    public @Nullable Leases coordinator() {
         return coordinator;
     }
 
@@ -156,7 +156,7 @@ final class RedisSharedTier implements SharedTier {
     }
 
     private byte @Nullable [] lockKey(byte[] valueKey) {
-        LoadCoordinator coordinator = this.coordinator;
+        Leases coordinator = this.coordinator;
         return (coordinator != null) ? coordinator.lockKey(valueKey) : null;
     }
 }

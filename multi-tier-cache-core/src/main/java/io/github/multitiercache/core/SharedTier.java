@@ -4,7 +4,7 @@ import java.util.concurrent.CompletableFuture;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.redis.RedisTier;
-import io.github.multitiercache.core.stampede.LoadCoordinator;
+import io.github.multitiercache.core.stampede.Leases;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -98,7 +98,7 @@ interface SharedTier {
     }
 
     /** @return the lease protocol of the cache, or {@code null} when it is not coordinated */
-    default @Nullable LoadCoordinator coordinator() {
+    default @Nullable Leases coordinator() {
         return null;
     }
 

@@ -18,7 +18,7 @@ import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.l1.L1Tier;
 import io.github.multitiercache.core.redis.RedisTier;
-import io.github.multitiercache.core.stampede.LoadCoordinator;
+import io.github.multitiercache.core.stampede.Leases;
 import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
 import org.apache.commons.logging.Log;
@@ -97,16 +97,20 @@ public final class TieredCache {
      * @throws IllegalArgumentException when L2 is enabled but the context has no Redis tier
      */
     public TieredCache(String name, CacheSettings settings, TieredCacheContext context) {
+        this(name, settings, context, backendOf(name, settings, context));
+    }
+
+    /**
+     * Creates the cache over a given shared backend: Redis, or the in-memory twin of the engine's tests.
+     * @param backend where L2 lives, {@code null} when L2 is off
+     */
+    TieredCache(String name, CacheSettings settings, TieredCacheContext context, @Nullable SharedBackend backend) {
         if (name.isEmpty()) {
             throw new IllegalArgumentException("cache name must not be empty");
         }
         this.name = name;
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(context, "context");
-        RedisTier redis = settings.l2Enabled() ? context.redis() : null;
-        if (settings.l2Enabled() && redis == null) {
-            throw new IllegalArgumentException("Cache '" + name + "' has l2-enabled=true but no Redis is configured");
-        }
         this.publisher = context.publisher();
         this.keyConverter = context.keyConverter();
         this.countsL1Misses = settings.l1Enabled();
@@ -116,13 +120,13 @@ public final class TieredCache {
         this.codec = new SafeCodec(name, new EntryCodec(context.serializer(), settings.compressionThreshold(),
                 settings.maxValueSize()), statistics, warnings);
         HotKeySettings hot = settings.hotKeys();
-        HotKeyReplicas replicas = new HotKeyReplicas(name, hot.replicas(), hot.enabled() ? redis : null,
-                keys.replicaNamespace());
+        HotKeyReplicas replicas = new HotKeyReplicas(name, hot.replicas(),
+                (hot.enabled() && backend != null) ? backend.replicaStore() : null, keys.replicaNamespace());
         this.hotKeys = new HotKeys(name, hot, keyConverter, fills, replicas, keys, codec, expiry, publisher,
                 context.executor(), warnings, context.ticker()::read);
         // Pinning matters where L1 would not keep the key as long, or at all; without Redis the
         // loader is the only other source, and the cache's own L1 already keeps what it can.
-        boolean pins = hot.pins() && redis != null;
+        boolean pins = hot.pins() && backend != null;
         if (settings.l1Enabled()) {
             this.near = NearTier.of(new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor()), true,
                     pins, fills, expiry, hotKeys);
@@ -132,22 +136,32 @@ public final class TieredCache {
                     false, true, fills, expiry, hotKeys) : NearTier.OFF;
         }
         boolean coordinated = settings.stampede().enabled() || settings.refresh().mode() != RefreshSettings.Mode.NONE;
-        LoadCoordinator coordinator = (redis != null && coordinated)
-                ? new LoadCoordinator(redis, KeySpace.loadedChannel(context.keyPrefix()), stampedeStatistics) : null;
-        this.shared = (redis != null)
-                ? new RedisSharedTier(redis, keys, codec, hotKeys, statistics, context.executor(), coordinator)
-                : SharedTier.OFF;
+        Leases coordinator = (backend != null && coordinated)
+                ? backend.leases(KeySpace.loadedChannel(context.keyPrefix()), stampedeStatistics) : null;
+        this.shared = (backend != null)
+                ? backend.tier(keys, codec, hotKeys, statistics, context.executor(), coordinator) : SharedTier.OFF;
         this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.executor());
         this.store = new Store(name, settings.cacheNullValues(), expiry, near, shared, hotKeys, recovery, publisher);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
         SingleFlight flights = new SingleFlight();
         this.loader = new Loader(name, settings, expiry, fills, near, shared, codec, store, failSafe, flights,
-                context.executor(), statistics, stampedeStatistics, warnings);
+                context.executor(), statistics, stampedeStatistics, warnings, context.ticker()::read);
         this.asyncLoader = new AsyncLoader(name, settings, expiry, fills, near, shared, codec, store, failSafe,
-                flights, context.executor(), statistics, stampedeStatistics, warnings);
+                flights, context.executor(), statistics, stampedeStatistics, warnings, context.ticker()::read);
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());
         publisher.register(this);
+    }
+
+    private static @Nullable SharedBackend backendOf(String name, CacheSettings settings, TieredCacheContext context) {
+        if (!settings.l2Enabled()) {
+            return null;
+        }
+        RedisTier redis = context.redis();
+        if (redis == null) {
+            throw new IllegalArgumentException("Cache '" + name + "' has l2-enabled=true but no Redis is configured");
+        }
+        return SharedBackend.redis(redis);
     }
 
     // ---- reads -------------------------------------------------------------------------------

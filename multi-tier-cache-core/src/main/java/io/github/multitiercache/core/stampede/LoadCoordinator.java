@@ -48,12 +48,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Every method goes through {@link RedisTier} and never throws because Redis failed: failures
  * surface as {@link Acquisition.State#UNAVAILABLE} or {@code false}.
  */
-public final class LoadCoordinator {
-
-    /** First fallback re-check of a waiter, in nanoseconds. */
-    static final long FIRST_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** Longest time between two fallback re-checks of a waiter, in nanoseconds. */
-    static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+public final class LoadCoordinator implements Leases {
 
     /**
      * KEYS: value, lock. ARGV: token, lease ms, now ms, and for a refresh the expiry of the entry
@@ -134,6 +129,7 @@ public final class LoadCoordinator {
      * @param valueKey the value key
      * @return the lock key, or {@code null} when the key cannot be locked in its slot
      */
+    @Override
     public byte @Nullable [] lockKey(byte[] valueKey) {
         return LockKeys.lockKey(valueKey, redis.isCluster());
     }
@@ -149,6 +145,7 @@ public final class LoadCoordinator {
      *        {@link Acquisition.State#PRESENT}); {@code null} for a load
      * @return the outcome
      */
+    @Override
     public Acquisition acquire(byte[] valueKey, byte[] lockKey, long leaseMillis, long nowMillis,
             @Nullable Long refreshOf) {
         byte[] token = newToken();
@@ -165,6 +162,7 @@ public final class LoadCoordinator {
      * @param refreshOf for a refresh: the expiry of the entry to refresh; {@code null} for a load
      * @return a future of the outcome; it never completes exceptionally
      */
+    @Override
     public CompletableFuture<Acquisition> acquireAsync(byte[] valueKey, byte[] lockKey, long leaseMillis,
             long nowMillis, @Nullable Long refreshOf) {
         byte[] token = newToken();
@@ -207,6 +205,7 @@ public final class LoadCoordinator {
      * @return whether the value was written; {@code false} when the lock was lost (counted) or
      *         Redis failed
      */
+    @Override
     public boolean store(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value, long ttlMillis) {
         return stored(redis.eval(STORE, ScriptOutputType.INTEGER, new byte[][] { valueKey, lockKey }, token,
                 value, ascii(ttlMillis), channel, valueKey));
@@ -216,6 +215,7 @@ public final class LoadCoordinator {
      * As {@link #store}, without blocking.
      * @return a future of whether the value was written; it never completes exceptionally
      */
+    @Override
     public CompletableFuture<Boolean> storeAsync(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value,
             long ttlMillis) {
         return redis.evalAsync(STORE, ScriptOutputType.INTEGER, new byte[][] { valueKey, lockKey }, token,
@@ -240,6 +240,7 @@ public final class LoadCoordinator {
      * @param lockKey its lock key
      * @param token the owner's token
      */
+    @Override
     public void release(byte[] valueKey, byte[] lockKey, byte[] token) {
         redis.eval(RELEASE, ScriptOutputType.INTEGER, new byte[][] { lockKey }, token, channel, valueKey);
     }
@@ -250,6 +251,7 @@ public final class LoadCoordinator {
      * @param lockKey its lock key
      * @param token the owner's token
      */
+    @Override
     public void releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
         redis.evalAsync(RELEASE, ScriptOutputType.INTEGER, new byte[][] { lockKey }, token, channel, valueKey);
     }
@@ -264,6 +266,7 @@ public final class LoadCoordinator {
      * @param ttlMillis the TTL
      * @return whether Redis acknowledged the write
      */
+    @Override
     public boolean put(byte[] valueKey, byte[] lockKey, byte[] value, long ttlMillis) {
         return redis.deleteThenSet(lockKey, valueKey, value, ttlMillis);
     }
@@ -277,6 +280,7 @@ public final class LoadCoordinator {
      * @return whether it was written and, if not, the present value; {@code failed} when Redis
      *         is unavailable
      */
+    @Override
     public RedisTier.SetIfAbsentResult putIfAbsent(byte[] valueKey, byte[] lockKey, byte[] value, long ttlMillis) {
         ScriptReply reply = redis.eval(PUT_IF_ABSENT, ScriptOutputType.MULTI, new byte[][] { valueKey, lockKey },
                 value, ascii(ttlMillis));
@@ -297,6 +301,7 @@ public final class LoadCoordinator {
      * @param lockKey its lock key
      * @return the number of values removed (0 or 1), or -1 when Redis is unavailable
      */
+    @Override
     public long evict(byte[] valueKey, byte[] lockKey) {
         return redis.deleteThenDelete(lockKey, valueKey);
     }
@@ -307,6 +312,7 @@ public final class LoadCoordinator {
      * @param valueKey the value key
      * @return completes when a notification for the key arrives
      */
+    @Override
     public CompletableFuture<Void> watch(byte[] valueKey) {
         return watchers.computeIfAbsent(text(valueKey), key -> new CompletableFuture<>());
     }
@@ -316,6 +322,7 @@ public final class LoadCoordinator {
      * @param valueKey the value key
      * @param signal the signal {@link #watch} returned
      */
+    @Override
     public void unwatch(byte[] valueKey, CompletableFuture<Void> signal) {
         watchers.remove(text(valueKey), signal);
     }
@@ -328,6 +335,7 @@ public final class LoadCoordinator {
      * @return whether the signal fired
      * @throws InterruptedException when the thread is interrupted
      */
+    @Override
     public boolean await(CompletableFuture<Void> signal, long nanos) throws InterruptedException {
         subscribe();
         try {
@@ -350,6 +358,7 @@ public final class LoadCoordinator {
      * @param executor runs what follows a wait that timed out
      * @return a future of whether the signal fired; it never completes exceptionally
      */
+    @Override
     public CompletableFuture<Boolean> awaitAsync(CompletableFuture<Void> signal, long nanos, Executor executor) {
         subscribe();
         if (signal.isDone()) {
@@ -369,15 +378,6 @@ public final class LoadCoordinator {
         else {
             redis.subscribe(channelName, this::loaded);
         }
-    }
-
-    /**
-     * The next fallback re-check interval of a waiter.
-     * @param current the current interval, 0 before the first
-     * @return the next interval in nanoseconds
-     */
-    public static long nextBackoff(long current) {
-        return (current <= 0) ? FIRST_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, current * 2);
     }
 
     /** @return the number of keys waited for in this JVM */
@@ -408,29 +408,5 @@ public final class LoadCoordinator {
 
     private static byte[] ascii(long number) {
         return Long.toString(number).getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /**
-     * The outcome of {@link #acquire}.
-     * @param state what happened
-     * @param token the owner's token when {@link State#ACQUIRED}
-     * @param value the encoded entry Redis holds for the key, fresh for {@link State#PRESENT},
-     *        possibly expired otherwise; {@code null} when none
-     */
-    public record Acquisition(State state, byte @Nullable [] token, byte @Nullable [] value) {
-
-        static final Acquisition UNAVAILABLE = new Acquisition(State.UNAVAILABLE, null, null);
-
-        /** What {@link #acquire} found. */
-        public enum State {
-            /** A value that has not expired is present. */
-            PRESENT,
-            /** The lock was taken; the caller owns the load. */
-            ACQUIRED,
-            /** Another owner holds the lock. */
-            HELD,
-            /** Redis could not be asked. */
-            UNAVAILABLE
-        }
     }
 }

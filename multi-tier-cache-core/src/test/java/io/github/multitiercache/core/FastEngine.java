@@ -1,0 +1,52 @@
+package io.github.multitiercache.core;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.github.multitiercache.core.codec.JsonValueSerializer;
+
+/**
+ * Builds engine caches for the fast tests: every "instance" shares one {@link InMemoryRedis} and one
+ * {@link FakeTime}, runs its background work on the calling thread, and tells the other instances
+ * about its writes through an in-memory bus, so that a test of several instances runs in
+ * milliseconds and decides every interleaving itself.
+ */
+final class FastEngine {
+
+    final FakeTime time = new FakeTime();
+    final InMemoryRedis redis = new InMemoryRedis(time);
+    private final List<TieredCache> everyCache = new CopyOnWriteArrayList<>();
+
+    /** A new instance's cache of this name. */
+    TieredCache instance(String name, CacheSettings settings) {
+        InvalidationPublisher bus = new InvalidationPublisher() {
+
+            private final List<TieredCache> mine = new CopyOnWriteArrayList<>();
+
+            @Override
+            public void register(TieredCache cache) {
+                mine.add(cache);
+                everyCache.add(cache);
+            }
+
+            @Override
+            public void keysChanged(String cacheName, String keyText) {
+                others(cacheName).forEach(cache -> cache.invalidateLocal(keyText));
+            }
+
+            @Override
+            public void cacheCleared(String cacheName) {
+                others(cacheName).forEach(TieredCache::clearLocal);
+            }
+
+            private List<TieredCache> others(String cacheName) {
+                return everyCache.stream().filter(cache -> cache.name().equals(cacheName) && !mine.contains(cache))
+                        .toList();
+            }
+        };
+        TieredCacheContext context = new TieredCacheContext(null,
+                JsonValueSerializer.forPackages("io.github.multitiercache."), DefaultCacheKeyConverter.INSTANCE, "fast",
+                TtlJitter.random(), bus, L1Guard.alwaysTrusted(), time, time, Runnable::run);
+        return new TieredCache(name, settings, context, settings.l2Enabled() ? redis : null);
+    }
+}

@@ -1,0 +1,404 @@
+package io.github.multitiercache.core;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.multitiercache.core.codec.EntryCodec;
+import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.redis.RedisTier;
+import io.github.multitiercache.core.stampede.Leases;
+import io.github.multitiercache.core.stampede.StampedeStatistics;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An in-memory twin of Redis as the engine uses it ({@link SharedTier} and {@link Leases}), with
+ * expiry on a {@link FakeTime}, for the engine's fast tests: several caches over one instance behave
+ * as several application instances over one Redis. It keeps the contract the real tier keeps (a
+ * put drops the key's lease, a store is token-checked, an evict drops the lease first) and can be
+ * taken {@linkplain #down(boolean) down}, when every call fails as a Redis call does.
+ */
+final class InMemoryRedis implements SharedBackend {
+
+    private static final SecureRandom TOKENS = new SecureRandom();
+
+    private final FakeTime time;
+    private final EntryCodec headers = new EntryCodec(JsonValueSerializer.forPackages("io.github.multitiercache."),
+            0, 0);
+    private final Map<String, Stored> data = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
+    private final List<Runnable> recoveries = new CopyOnWriteArrayList<>();
+    private volatile boolean down;
+    private volatile Runnable onWait = () -> { };
+    /** The commands that reached this store (refused ones while down included). */
+    final AtomicInteger commands = new AtomicInteger();
+
+    InMemoryRedis(FakeTime time) {
+        this.time = time;
+    }
+
+    private record Stored(byte[] bytes, long expiresAtMillis) {
+    }
+
+    /** Takes the store down, or brings it back, which runs the caches' recovery. */
+    void down(boolean down) {
+        boolean recovering = this.down && !down;
+        this.down = down;
+        if (recovering) {
+            recoveries.forEach(Runnable::run);
+        }
+    }
+
+    /** Runs {@code action} each time a lease waiter waits: a test's stand-in for another instance at work. */
+    void onWait(Runnable action) {
+        this.onWait = action;
+    }
+
+    boolean exists(String key) {
+        return get(key) != null;
+    }
+
+    @Nullable StoredEntry entry(String key) {
+        byte[] bytes = get(key);
+        return (bytes != null) ? headers.decode(bytes) : null;
+    }
+
+    /** Takes a key's lease as another instance's load would. */
+    void holdLease(String key, Duration lease) {
+        byte[] token = new byte[16];
+        TOKENS.nextBytes(token);
+        set("{" + key + "}:lock", token, lease.toMillis());
+    }
+
+    /** Ends another instance's load: its value lands, its lease goes, the waiters are told. */
+    void completeLoad(String key, StoredEntry entry, long ttlMillis) {
+        write(key, entry, ttlMillis);
+        del("{" + key + "}:lock");
+        notifyLoaded(key);
+    }
+
+    /** Writes an entry as another program (or instance) would. */
+    void write(String key, StoredEntry entry, long ttlMillis) {
+        set(key, headers.encode(entry), ttlMillis);
+    }
+
+    private byte @Nullable [] get(String key) {
+        Stored stored = data.get(key);
+        if (stored == null) {
+            return null;
+        }
+        if (time.millis() >= stored.expiresAtMillis()) {
+            data.remove(key, stored);
+            return null;
+        }
+        return stored.bytes();
+    }
+
+    private void set(String key, byte[] bytes, long ttlMillis) {
+        data.put(key, new Stored(bytes, time.millis() + ttlMillis));
+    }
+
+    private long del(String key) {
+        return (get(key) != null && data.remove(key) != null) ? 1 : 0;
+    }
+
+    /** Counts a command; {@code false} while down. */
+    private boolean call() {
+        commands.incrementAndGet();
+        return !down;
+    }
+
+    private void notifyLoaded(String valueKey) {
+        CompletableFuture<Void> signal = watchers.remove(valueKey);
+        if (signal != null) {
+            signal.complete(null);
+        }
+    }
+
+    private static String text(byte[] key) {
+        return new String(key, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public Leases leases(String loadedChannel, StampedeStatistics statistics) {
+        return new MemoryLeases(statistics);
+    }
+
+    @Override
+    public SharedTier tier(KeySpace keys, SafeCodec codec, HotKeys hotKeys, CacheStatistics statistics,
+            Executor executor, @Nullable Leases leases) {
+        return new MemoryTier(keys, codec, statistics, executor, leases);
+    }
+
+    @Override
+    public @Nullable RedisTier replicaStore() {
+        return null;
+    }
+
+    private final class MemoryTier implements SharedTier {
+
+        private final KeySpace keys;
+        private final SafeCodec codec;
+        private final CacheStatistics statistics;
+        private final Executor executor;
+        private final @Nullable Leases leases;
+
+        MemoryTier(KeySpace keys, SafeCodec codec, CacheStatistics statistics, Executor executor,
+                @Nullable Leases leases) {
+            this.keys = keys;
+            this.codec = codec;
+            this.statistics = statistics;
+            this.executor = executor;
+            this.leases = leases;
+        }
+
+        @Override
+        public @Nullable StoredEntry read(CacheKey key, long ticket) {
+            return call() ? codec.decodeNullable(key.text(), get(text(key.redisKey()))) : null;
+        }
+
+        @Override
+        public CompletableFuture<@Nullable StoredEntry> readAsync(CacheKey key, long ticket) {
+            return CompletableFuture.completedFuture(read(key, ticket));
+        }
+
+        @Override
+        public void countMiss() {
+            statistics.l2Misses.increment();
+        }
+
+        @Override
+        public byte @Nullable [] encode(CacheKey key, StoredEntry entry) {
+            return codec.encode(key.text(), entry);
+        }
+
+        @Override
+        public boolean write(CacheKey key, byte[] bytes, long ttlMillis, boolean byApplication) {
+            if (!call()) {
+                return false;
+            }
+            if (byApplication && leases != null) {
+                del(lock(key.redisKey()));
+            }
+            set(text(key.redisKey()), bytes, ttlMillis);
+            return true;
+        }
+
+        @Override
+        public CompletableFuture<Boolean> writeAsync(CacheKey key, byte[] bytes, long ttlMillis) {
+            return CompletableFuture.completedFuture(write(key, bytes, ttlMillis, false));
+        }
+
+        @Override
+        public RedisTier.SetIfAbsentResult writeIfAbsent(CacheKey key, byte[] bytes, long ttlMillis,
+                boolean byApplication) {
+            if (!call()) {
+                return new RedisTier.SetIfAbsentResult(false, null, true);
+            }
+            byte[] present = get(text(key.redisKey()));
+            if (present != null) {
+                return new RedisTier.SetIfAbsentResult(false, present, false);
+            }
+            if (byApplication && leases != null) {
+                del(lock(key.redisKey()));
+            }
+            set(text(key.redisKey()), bytes, ttlMillis);
+            return new RedisTier.SetIfAbsentResult(true, null, false);
+        }
+
+        @Override
+        public long delete(String text) {
+            if (!call()) {
+                return -1;
+            }
+            byte[] valueKey = keys.redisKey(text);
+            del(lock(valueKey));
+            return del(text(valueKey));
+        }
+
+        @Override
+        public long clear() {
+            if (!call()) {
+                return -1;
+            }
+            String values = text(keys.redisKey(""));
+            long removed = 0;
+            for (String key : new ArrayList<>(data.keySet())) {
+                if (key.startsWith(values)) {
+                    removed += del(key);
+                }
+                else if (key.startsWith("{" + values)) {
+                    del(key);
+                }
+            }
+            return removed;
+        }
+
+        @Override
+        public long fillLimit(long logicalTtlMillis) {
+            return logicalTtlMillis;
+        }
+
+        @Override
+        public @Nullable Leases coordinator() {
+            return leases;
+        }
+
+        @Override
+        public void onRecovery(Runnable action) {
+            recoveries.add(() -> executor.execute(action));
+        }
+    }
+
+    private static String lock(byte[] valueKey) {
+        return "{" + text(valueKey) + "}:lock";
+    }
+
+    private final class MemoryLeases implements Leases {
+
+        private final StampedeStatistics statistics;
+
+        MemoryLeases(StampedeStatistics statistics) {
+            this.statistics = statistics;
+        }
+
+        @Override
+        public byte[] lockKey(byte[] valueKey) {
+            return lock(valueKey).getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public synchronized Acquisition acquire(byte[] valueKey, byte[] lockKey, long leaseMillis, long nowMillis,
+                @Nullable Long refreshOf) {
+            if (!call()) {
+                return Acquisition.UNAVAILABLE;
+            }
+            byte[] value = get(text(valueKey));
+            if (value != null) {
+                long expiry = headers.decode(value).expiresAtEpochMillis();
+                if ((refreshOf == null) ? expiry > nowMillis : expiry != refreshOf) {
+                    return new Acquisition(Acquisition.State.PRESENT, null, value);
+                }
+            }
+            if (get(text(lockKey)) == null) {
+                byte[] token = new byte[16];
+                TOKENS.nextBytes(token);
+                set(text(lockKey), token, leaseMillis);
+                statistics.onLockAcquired();
+                return new Acquisition(Acquisition.State.ACQUIRED, token, value);
+            }
+            return new Acquisition(Acquisition.State.HELD, null, value);
+        }
+
+        @Override
+        public CompletableFuture<Acquisition> acquireAsync(byte[] valueKey, byte[] lockKey, long leaseMillis,
+                long nowMillis, @Nullable Long refreshOf) {
+            return CompletableFuture.completedFuture(acquire(valueKey, lockKey, leaseMillis, nowMillis, refreshOf));
+        }
+
+        @Override
+        public synchronized boolean store(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value,
+                long ttlMillis) {
+            if (!call()) {
+                return false;
+            }
+            byte[] held = get(text(lockKey));
+            if (held == null || !Arrays.equals(held, token)) {
+                statistics.onRejectedStore();
+                return false;
+            }
+            set(text(valueKey), value, ttlMillis);
+            del(text(lockKey));
+            notifyLoaded(text(valueKey));
+            return true;
+        }
+
+        @Override
+        public CompletableFuture<Boolean> storeAsync(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value,
+                long ttlMillis) {
+            return CompletableFuture.completedFuture(store(valueKey, lockKey, token, value, ttlMillis));
+        }
+
+        @Override
+        public synchronized void release(byte[] valueKey, byte[] lockKey, byte[] token) {
+            if (call() && Arrays.equals(get(text(lockKey)), token)) {
+                del(text(lockKey));
+                notifyLoaded(text(valueKey));
+            }
+        }
+
+        @Override
+        public void releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
+            release(valueKey, lockKey, token);
+        }
+
+        @Override
+        public synchronized boolean put(byte[] valueKey, byte[] lockKey, byte[] value, long ttlMillis) {
+            if (!call()) {
+                return false;
+            }
+            del(text(lockKey));
+            set(text(valueKey), value, ttlMillis);
+            return true;
+        }
+
+        @Override
+        public synchronized RedisTier.SetIfAbsentResult putIfAbsent(byte[] valueKey, byte[] lockKey, byte[] value,
+                long ttlMillis) {
+            if (!call()) {
+                return new RedisTier.SetIfAbsentResult(false, null, true);
+            }
+            byte[] present = get(text(valueKey));
+            if (present != null) {
+                return new RedisTier.SetIfAbsentResult(false, present, false);
+            }
+            set(text(valueKey), value, ttlMillis);
+            del(text(lockKey));
+            return new RedisTier.SetIfAbsentResult(true, null, false);
+        }
+
+        @Override
+        public synchronized long evict(byte[] valueKey, byte[] lockKey) {
+            if (!call()) {
+                return -1;
+            }
+            del(text(lockKey));
+            return del(text(valueKey));
+        }
+
+        @Override
+        public CompletableFuture<Void> watch(byte[] valueKey) {
+            return watchers.computeIfAbsent(text(valueKey), key -> new CompletableFuture<>());
+        }
+
+        @Override
+        public void unwatch(byte[] valueKey, CompletableFuture<Void> signal) {
+            watchers.remove(text(valueKey), signal);
+        }
+
+        /** Waits in fake time: the wait's length passes at once, after the test's stand-in had its turn. */
+        @Override
+        public boolean await(CompletableFuture<Void> signal, long nanos) {
+            onWait.run();
+            if (!signal.isDone()) {
+                time.advance(Duration.ofNanos(nanos));
+            }
+            return signal.isDone();
+        }
+
+        @Override
+        public CompletableFuture<Boolean> awaitAsync(CompletableFuture<Void> signal, long nanos, Executor executor) {
+            return CompletableFuture.completedFuture(await(signal, nanos));
+        }
+    }
+}
