@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import org.apache.commons.logging.Log;
@@ -43,6 +44,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 final class RedisHealthCheck {
 
     private static final Log logger = LogFactory.getLog(RedisHealthCheck.class);
+
+    private static final String CLUSTER_STATE = "cluster_state";
 
     private static final long WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
@@ -126,24 +129,51 @@ final class RedisHealthCheck {
             }
             long start = nanoClock.getAsLong();
             Map<String, Object> details = new LinkedHashMap<>();
-            if (connection instanceof RedisClusterConnection cluster) {
-                ClusterInfo info = cluster.clusterGetClusterInfo();
-                putIfKnown(details, "cluster_size", info.getClusterSize());
-                putIfKnown(details, "slots_up", info.getSlotsOk());
-                putIfKnown(details, "slots_fail", info.getSlotsFail());
-                if ("fail".equalsIgnoreCase(info.getState())) {
-                    return new Result(false, -1, "cluster state is fail", details);
-                }
+            try {
+                describeServer(connection, details);
             }
-            else {
-                Properties info = connection.serverCommands().info("server");
-                details.put("version", (info != null) ? info.getProperty("redis_version", "unknown") : "unknown");
+            catch (RuntimeException ex) {
+                if (!isErrorReply(ex)) {
+                    throw ex;
+                }
+                // Refused (an ACL without INFO): Redis answered all the same.
+                details.put("info", describe(ex));
+            }
+            if ("fail".equals(details.remove(CLUSTER_STATE))) {
+                return new Result(false, -1, "cluster state is fail", details);
             }
             return new Result(true, nanoClock.getAsLong() - start, null, details);
         }
         catch (RuntimeException ex) {
             return Result.failed(describe(ex));
         }
+    }
+
+    /** Boot's details: the version, or the cluster's size and slots (and its state when it fails). */
+    private static void describeServer(RedisConnection connection, Map<String, Object> details) {
+        if (connection instanceof RedisClusterConnection cluster) {
+            ClusterInfo info = cluster.clusterGetClusterInfo();
+            putIfKnown(details, "cluster_size", info.getClusterSize());
+            putIfKnown(details, "slots_up", info.getSlotsOk());
+            putIfKnown(details, "slots_fail", info.getSlotsFail());
+            if ("fail".equalsIgnoreCase(info.getState())) {
+                details.put(CLUSTER_STATE, "fail");
+            }
+        }
+        else {
+            Properties info = connection.serverCommands().info("server");
+            details.put("version", (info != null) ? info.getProperty("redis_version", "unknown") : "unknown");
+        }
+    }
+
+    /** An error reply, such as {@code NOPERM}: Redis is there and answers. */
+    private static boolean isErrorReply(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = (cause.getCause() == cause) ? null : cause.getCause()) {
+            if (cause instanceof RedisCommandExecutionException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void putIfKnown(Map<String, Object> details, String name, @Nullable Long value) {

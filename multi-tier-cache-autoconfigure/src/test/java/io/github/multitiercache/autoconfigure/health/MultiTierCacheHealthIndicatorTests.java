@@ -166,6 +166,28 @@ class MultiTierCacheHealthIndicatorTests {
     }
 
     @Test
+    void aRedisThatRefusesInfoStillAnswers() {
+        redis.command("ACL", "SETUSER", "no-info", "on", ">secret", "~*", "&*", "+@all", "-info");
+        try {
+            contextRunner.withConfiguration(AutoConfigurations.of(DataRedisHealthContributorAutoConfiguration.class))
+                    .withPropertyValues("spring.data.redis.username=no-info", "spring.data.redis.password=secret")
+                    .run(context -> {
+                        HealthIndicator indicator = context.getBean("redisHealthContributor", HealthIndicator.class);
+                        await().atMost(RECOVERY).untilAsserted(() -> {
+                            Health health = indicator.health();
+                            assertThat(health.getStatus()).isEqualTo(Status.UP);
+                            assertThat(health.getDetails()).containsEntry("reachable", true)
+                                    .containsEntry("degraded", false);
+                            assertThat((String) health.getDetails().get("info")).contains("NOPERM");
+                        });
+                    });
+        }
+        finally {
+            redis.command("ACL", "DELUSER", "no-info");
+        }
+    }
+
+    @Test
     void healthSettingsAreBoundOnceWithTheOtherProperties() {
         contextRunner.withPropertyValues("multi-tier-cache.health.timeout=750ms").run(context -> {
             assertThat(context).hasSingleBean(MultiTierCacheProperties.class);
