@@ -2,7 +2,6 @@ package io.github.multitiercache.autoconfigure;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -18,6 +17,7 @@ import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCacheContext;
 import io.github.multitiercache.core.TtlJitter;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.codec.TypeAllowList;
 import io.github.multitiercache.core.invalidation.InvalidationBus;
 import io.github.multitiercache.core.l1.CoarseTicker;
 import io.github.multitiercache.core.invalidation.InvalidationSettings;
@@ -27,6 +27,8 @@ import io.github.multitiercache.spring.CacheableL1HitAdvisor;
 import io.github.multitiercache.spring.LoadThroughCacheOperationSource;
 import io.github.multitiercache.spring.MultiTierCacheCustomizer;
 import io.github.multitiercache.spring.MultiTierCacheManager;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -76,6 +78,8 @@ public final class MultiTierCacheAutoConfiguration {
 
     /** The bean name of the serializer of values in Redis; define a bean of this name to replace it. */
     public static final String VALUE_SERIALIZER_BEAN_NAME = "multiTierCacheValueSerializer";
+
+    private static final Log logger = LogFactory.getLog(MultiTierCacheAutoConfiguration.class);
 
     MultiTierCacheAutoConfiguration() {
     }
@@ -161,15 +165,26 @@ public final class MultiTierCacheAutoConfiguration {
         return new RedisTier(lettuce, redis.getCommandTimeout(), breaker, execution.executor());
     }
 
+    /**
+     * JSON restricted to the built-in JDK types, the application's own packages (whatever their
+     * depth: {@code package demo;} is fine) and {@code multi-tier-cache.serialization.allowed-packages}.
+     * The default package cannot be allowed by prefix: an application there is warned once.
+     */
     @Bean(name = VALUE_SERIALIZER_BEAN_NAME)
     @ConditionalOnMissingBean(name = VALUE_SERIALIZER_BEAN_NAME)
     RedisSerializer<Object> multiTierCacheValueSerializer(BeanFactory beanFactory, MultiTierCacheProperties properties) {
-        List<String> packages = new ArrayList<>();
-        if (AutoConfigurationPackages.has(beanFactory)) {
-            AutoConfigurationPackages.get(beanFactory).forEach(name -> packages.add(name + "."));
+        List<String> applicationPackages = AutoConfigurationPackages.has(beanFactory)
+                ? AutoConfigurationPackages.get(beanFactory) : List.of();
+        // Boot registers the packages under the class's name, but drops the default package, and
+        // has() is false for an empty list: the registration without packages is the default package.
+        if (applicationPackages.isEmpty() && beanFactory.containsBean(AutoConfigurationPackages.class.getName())) {
+            logger.warn("The application's @SpringBootApplication class is in the default package, which cannot be"
+                    + " put on the cache's allow-list, so values of the application's own types are kept out of"
+                    + " Redis: move the application into a package, or list the packages of the cached types"
+                    + " under multi-tier-cache.serialization.allowed-packages");
         }
-        packages.addAll(properties.getSerialization().getAllowedPackages());
-        return new JsonValueSerializer(packages);
+        return new JsonValueSerializer(TypeAllowList.of(applicationPackages,
+                properties.getSerialization().getAllowedPackages()));
     }
 
     @Bean

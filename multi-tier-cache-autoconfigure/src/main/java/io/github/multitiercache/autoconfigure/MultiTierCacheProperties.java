@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.github.multitiercache.autoconfigure.health.MultiTierCacheHealthProperties;
 import io.github.multitiercache.core.CacheOption;
 import io.github.multitiercache.core.CacheOptions;
 import io.github.multitiercache.core.CacheSettings;
@@ -70,9 +69,9 @@ public class MultiTierCacheProperties {
     @NestedConfigurationProperty
     private final Invalidation invalidation = new Invalidation();
 
-    /** The multiTierCache health contributor. */
+    /** The multiTierCache and redis health contributors. */
     @NestedConfigurationProperty
-    private final MultiTierCacheHealthProperties health = new MultiTierCacheHealthProperties();
+    private final Health health = new Health();
 
     public boolean isEnabled() {
         return enabled;
@@ -142,7 +141,7 @@ public class MultiTierCacheProperties {
         return invalidation;
     }
 
-    public MultiTierCacheHealthProperties getHealth() {
+    public Health getHealth() {
         return health;
     }
 
@@ -609,6 +608,37 @@ public class MultiTierCacheProperties {
 
         public void setOpenDuration(Duration openDuration) {
             this.openDuration = openDuration;
+        }
+    }
+
+    /** The multiTierCache and redis health contributors. */
+    public static class Health {
+
+        /**
+         * Status reported while Redis is unreachable or does not answer in time, by the
+         * multiTierCache contributor and by the redis contributor that replaces Boot's: UP (the
+         * caches keep serving from L1 and the loaders, and the details say 'degraded'), DOWN,
+         * OUT_OF_SERVICE or UNKNOWN.
+         */
+        private String redisDownStatus = "UP";
+
+        /** Longest a health request waits for Redis; a Redis that has not answered by then counts as unreachable. */
+        private Duration timeout = Duration.ofMillis(500);
+
+        public String getRedisDownStatus() {
+            return redisDownStatus;
+        }
+
+        public void setRedisDownStatus(String redisDownStatus) {
+            this.redisDownStatus = redisDownStatus;
+        }
+
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
         }
     }
 

@@ -68,7 +68,7 @@ class RedisOutageTests {
             await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                 String key = "after-" + attempt.incrementAndGet();
                 assertThat(timed(() -> service.find(key))).isEqualTo("book-" + key);
-                assertThat(redis.probe().exists("mtc:books:" + key)).isTrue();
+                assertThat(existsAfterRestart("mtc:books:" + key)).isTrue();
             });
             assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
 
@@ -77,7 +77,7 @@ class RedisOutageTests {
                 service.find("warm");
                 assertThat(service.calls("warm")).isEqualTo(2);
             });
-            assertThat(redis.probe().exists("mtc:books:warm")).isTrue();
+            assertThat(existsAfterRestart("mtc:books:warm")).isTrue();
         });
     }
 
@@ -102,7 +102,7 @@ class RedisOutageTests {
                 await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     String key = "up-" + round + "-" + attempt.incrementAndGet();
                     service.find(key);
-                    assertThat(redis.probe().exists("mtc:books:" + key)).isTrue();
+                    assertThat(existsAfterRestart("mtc:books:" + key)).isTrue();
                 });
                 assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
             }
@@ -131,7 +131,7 @@ class RedisOutageTests {
                 await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     String key = "late-" + attempt.incrementAndGet();
                     service.find(key);
-                    assertThat(redis.probe().exists("mtc:books:" + key)).isTrue();
+                    assertThat(existsAfterRestart("mtc:books:" + key)).isTrue();
                 });
             });
         }
@@ -140,6 +140,14 @@ class RedisOutageTests {
                 redis.server().restart();
             }
         }
+    }
+
+    /**
+     * Asked on a fresh connection: the cache is back within a second of the restart, when the
+     * probe's own connection may still be reconnecting (or reset) with Lettuce's backoff.
+     */
+    private static boolean existsAfterRestart(String key) {
+        return Long.valueOf(1).equals(redis.server().command("EXISTS", key));
     }
 
     /** Client connections to the test Redis, other than the one asking and the probe's. */

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import io.github.multitiercache.autoconfigure.MultiTierCacheAutoConfiguration;
+import io.github.multitiercache.autoconfigure.MultiTierCacheProperties;
 import io.github.multitiercache.testsupport.RedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,6 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.health.DataRedisHealthContributorAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.health.DataRedisReactiveHealthContributorAutoConfiguration;
+import org.springframework.boot.data.redis.health.DataRedisHealthIndicator;
+import org.springframework.boot.data.redis.health.DataRedisReactiveHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
@@ -104,6 +110,91 @@ class MultiTierCacheHealthIndicatorTests {
     void backsOffWhenDisabled() {
         contextRunner.withPropertyValues("management.health.multitiercache.enabled=false")
                 .run(context -> assertThat(context).doesNotHaveBean("multiTierCacheHealthIndicator"));
+    }
+
+    @Test
+    void takesOverBootsRedisContributorImperativeAndReactive() {
+        contextRunner.withConfiguration(AutoConfigurations.of(DataRedisReactiveAutoConfiguration.class,
+                DataRedisHealthContributorAutoConfiguration.class,
+                DataRedisReactiveHealthContributorAutoConfiguration.class)).run(context -> {
+                    assertThat(context).hasSingleBean(RedisHealthIndicator.class)
+                            .getBean("redisHealthContributor").isInstanceOf(RedisHealthIndicator.class);
+                    assertThat(context).doesNotHaveBean(DataRedisHealthIndicator.class)
+                            .doesNotHaveBean(DataRedisReactiveHealthIndicator.class);
+                });
+    }
+
+    @Test
+    void keepsTheApplicationsOwnRedisContributor() {
+        contextRunner.withConfiguration(AutoConfigurations.of(DataRedisHealthContributorAutoConfiguration.class))
+                .withBean("redisHealthIndicator", HealthIndicator.class, () -> () -> Health.up().build())
+                .run(context -> assertThat(context).doesNotHaveBean(RedisHealthIndicator.class)
+                        .doesNotHaveBean("redisHealthContributor").hasBean("redisHealthIndicator"));
+    }
+
+    @Test
+    void leavesTheRedisContributorOffWhenSwitchedOff() {
+        contextRunner.withConfiguration(AutoConfigurations.of(DataRedisHealthContributorAutoConfiguration.class))
+                .withPropertyValues("management.health.redis.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean("redisHealthContributor")
+                        .hasBean("multiTierCacheHealthIndicator"));
+    }
+
+    @Test
+    void redisContributorReportsTheConfiguredStatusWhileRedisIsDown() {
+        contextRunner.withConfiguration(AutoConfigurations.of(DataRedisHealthContributorAutoConfiguration.class))
+                .withPropertyValues("multi-tier-cache.health.redis-down-status=out_of_service").run(context -> {
+                    HealthIndicator indicator = context.getBean("redisHealthContributor", HealthIndicator.class);
+                    await().atMost(RECOVERY).untilAsserted(() -> {
+                        Health health = indicator.health();
+                        assertThat(health.getStatus()).isEqualTo(Status.UP);
+                        assertThat(health.getDetails()).containsEntry("reachable", true).containsKey("version");
+                    });
+                    redis.stop();
+                    try {
+                        await().atMost(RECOVERY).untilAsserted(() -> {
+                            Health health = indicator.health();
+                            assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+                            assertThat(health.getDetails()).containsEntry("degraded", true)
+                                    .containsEntry("reachable", false).containsKey("error");
+                        });
+                    }
+                    finally {
+                        redis.restart();
+                    }
+                });
+    }
+
+    @Test
+    void aRedisThatRefusesInfoStillAnswers() {
+        redis.command("ACL", "SETUSER", "no-info", "on", ">secret", "~*", "&*", "+@all", "-info");
+        try {
+            contextRunner.withConfiguration(AutoConfigurations.of(DataRedisHealthContributorAutoConfiguration.class))
+                    .withPropertyValues("spring.data.redis.username=no-info", "spring.data.redis.password=secret")
+                    .run(context -> {
+                        HealthIndicator indicator = context.getBean("redisHealthContributor", HealthIndicator.class);
+                        await().atMost(RECOVERY).untilAsserted(() -> {
+                            Health health = indicator.health();
+                            assertThat(health.getStatus()).isEqualTo(Status.UP);
+                            assertThat(health.getDetails()).containsEntry("reachable", true)
+                                    .containsEntry("degraded", false);
+                            assertThat((String) health.getDetails().get("info")).contains("NOPERM");
+                        });
+                    });
+        }
+        finally {
+            redis.command("ACL", "DELUSER", "no-info");
+        }
+    }
+
+    @Test
+    void healthSettingsAreBoundOnceWithTheOtherProperties() {
+        contextRunner.withPropertyValues("multi-tier-cache.health.timeout=750ms").run(context -> {
+            assertThat(context).hasSingleBean(MultiTierCacheProperties.class);
+            assertThat(context.getBean(MultiTierCacheProperties.class).getHealth().getTimeout())
+                    .isEqualTo(Duration.ofMillis(750));
+            assertThat(context.getBean(RedisHealthChecks.class).timeout()).isEqualTo(Duration.ofMillis(750));
+        });
     }
 
     @Test

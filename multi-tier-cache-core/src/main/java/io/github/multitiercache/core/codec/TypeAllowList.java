@@ -76,6 +76,10 @@ public final class TypeAllowList {
     private static final Pattern PREFIX_SYNTAX =
             Pattern.compile("(?:[\\p{L}_$][\\p{L}\\p{N}_$]*\\.){2,}");
 
+    /** One or more identifier segments, each followed by a dot. */
+    private static final Pattern PACKAGE_SYNTAX =
+            Pattern.compile("(?:[\\p{L}_$][\\p{L}\\p{N}_$]*\\.)+");
+
     /** A binary class name, possibly an array of one: {@code a.b.C$D}, {@code [[La.b.C;}. */
     private static final Pattern CLASS_NAME_SYNTAX = Pattern.compile(
             "\\[*L?[\\p{L}_$][\\p{L}\\p{N}_$]*(?:\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*;?");
@@ -106,6 +110,35 @@ public final class TypeAllowList {
      */
     public static TypeAllowList of(Collection<String> packagePrefixes) {
         Set<String> normalized = new TreeSet<>();
+        for (String raw : packagePrefixes) {
+            normalized.add(normalizePrefix(raw));
+        }
+        return normalized.isEmpty() ? JDK_ONLY : new TypeAllowList(List.copyOf(normalized));
+    }
+
+    /**
+     * Returns an allow-list of {@link #DEFAULT_JDK_TYPES}, the application's own packages and the
+     * configured package prefixes.
+     *
+     * <p>The application's own packages (those of its {@code @SpringBootApplication} class, as
+     * Spring Boot's {@code AutoConfigurationPackages} lists them) are allowed whatever their depth:
+     * an application in {@code package demo;} allows {@code demo.}. The two-segment rule of
+     * {@link #of(Collection)} is for prefixes a user types, where {@code com.} is a slip that would
+     * allow every library under it; a package that holds the application's own code is no slip.
+     * Either way no prefix ever admits a class of a JDK namespace that is not a
+     * {@linkplain #DEFAULT_JDK_TYPES built-in type}.
+     *
+     * @param applicationPackages package names such as {@code demo} or {@code com.example.shop}
+     *     (a trailing dot is accepted); not the default package, which no prefix can describe
+     * @param packagePrefixes configured prefixes, as for {@link #of(Collection)}
+     * @throws IllegalArgumentException if an application package is blank, not a package name, or
+     *     lies in a JDK namespace, or a configured prefix breaks the rules of {@link #of(Collection)}
+     */
+    public static TypeAllowList of(Collection<String> applicationPackages, Collection<String> packagePrefixes) {
+        Set<String> normalized = new TreeSet<>();
+        for (String raw : applicationPackages) {
+            normalized.add(normalizeApplicationPackage(raw));
+        }
         for (String raw : packagePrefixes) {
             normalized.add(normalizePrefix(raw));
         }
@@ -187,6 +220,10 @@ public final class TypeAllowList {
         if (DEFAULT_JDK_TYPES.contains(name)) {
             return true;
         }
+        if (isReserved(name)) {
+            // Whatever the prefixes (an application package 'com' covers 'com.sun.').
+            return false;
+        }
         for (String prefix : packagePrefixes) {
             if (name.startsWith(prefix)) {
                 return true;
@@ -209,6 +246,25 @@ public final class TypeAllowList {
         }
         if (isReserved(prefix)) {
             throw new IllegalArgumentException("Allowed package prefix '" + raw + "' lies in a JDK "
+                    + "namespace; JDK types are limited to TypeAllowList.DEFAULT_JDK_TYPES");
+        }
+        return prefix;
+    }
+
+    private static String normalizeApplicationPackage(@Nullable String raw) {
+        if (raw == null || raw.isBlank()) {
+            throw new IllegalArgumentException("An application package must not be blank (the default package "
+                    + "cannot be allowed by prefix)");
+        }
+        String prefix = raw.strip();
+        if (!prefix.endsWith(".")) {
+            prefix = prefix + ".";
+        }
+        if (!PACKAGE_SYNTAX.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("Application package '" + raw + "' is not a package name");
+        }
+        if (isReserved(prefix)) {
+            throw new IllegalArgumentException("Application package '" + raw + "' lies in a JDK "
                     + "namespace; JDK types are limited to TypeAllowList.DEFAULT_JDK_TYPES");
         }
         return prefix;

@@ -103,6 +103,20 @@ public final class CircuitBreaker {
         return false;
     }
 
+    /**
+     * Lets the next caller through as a probe if the breaker is open, instead of waiting out the
+     * open duration: used when Redis is known to be reachable again (a connection to it opened).
+     * The probe's outcome decides, as after the open duration. No effect when closed or while a
+     * probe is under way.
+     */
+    public void probeNow() {
+        Phase current = phase.get();
+        if (current.state == State.OPEN) {
+            // Backdated: tryAcquire sees the open duration as over and lets exactly one caller through.
+            phase.compareAndSet(current, new Phase(State.OPEN, nanoClock.getAsLong() - openNanos));
+        }
+    }
+
     /** Reports a successful call. */
     public void onSuccess() {
         if (consecutiveFailures.get() != 0) {

@@ -91,11 +91,12 @@ public final class RedisTier implements AutoCloseable {
         if (commandTimeout.isNegative() || commandTimeout.isZero()) {
             throw new IllegalArgumentException("command timeout must be positive but was " + commandTimeout);
         }
-        this.connections = new RedisConnectionHolder(connectionFactory, connectExecutor);
+        this.breaker = Objects.requireNonNull(breaker, "breaker");
+        // Once the connection is back, the breaker need not wait out its open duration.
+        this.connections = new RedisConnectionHolder(connectionFactory, connectExecutor, breaker::probeNow);
         this.connectionFactory = connectionFactory;
         this.connectExecutor = connectExecutor;
         this.timeoutNanos = commandTimeout.toNanos();
-        this.breaker = Objects.requireNonNull(breaker, "breaker");
         // Warm up; a failure here is retried by the first call.
         connections.connection();
     }
@@ -479,8 +480,10 @@ public final class RedisTier implements AutoCloseable {
             return CompletableFuture.completedFuture(FAILED);
         }
         try {
-            CompletableFuture<?> reply = connections.connection()
-                    .thenCompose(connection -> (CompletionStage<?>) command.apply(RedisConnectionHolder.async(connection)));
+            CompletableFuture<?> reply = connections.connection().thenCompose(connection -> connection.isOpen()
+                    ? (CompletionStage<?>) command.apply(RedisConnectionHolder.async(connection))
+                    // Disconnected: fail now instead of queueing until the deadline.
+                    : CompletableFuture.failedFuture(new RedisConnectionException("Not connected to Redis")));
             Timeout deadline = Deadlines.after(timeoutNanos, () -> expire(reply));
             return reply.handle((result, error) -> {
                 deadline.cancel();
@@ -552,6 +555,10 @@ public final class RedisTier implements AutoCloseable {
             breaker.onSuccess();
             warnRejected(operation, error);
             return;
+        }
+        if (error instanceof RedisConnectionException) {
+            // Not connected, or connecting failed: reconnect on our schedule, not only on Lettuce's.
+            connections.reconnectSoon();
         }
         failures.increment();
         if (error instanceof TimeoutException || error instanceof RedisCommandTimeoutException) {

@@ -66,6 +66,35 @@ class TypeAllowListTest {
     }
 
     @Test
+    void applicationPackagesAreAllowedWhateverTheirDepth() {
+        TypeAllowList list = TypeAllowList.of(List.of("demo", "com.example.shop"), List.of("org.acme."));
+        assertThat(list.packagePrefixes()).containsExactly("com.example.shop.", "demo.", "org.acme.");
+        assertThat(list.permits("demo.Book")).isTrue();
+        assertThat(list.permits("demo.catalog.Book$Page")).isTrue();
+        assertThat(list.permits("demonstration.Book")).isFalse();
+    }
+
+    @Test
+    void noApplicationPackageAdmitsAJdkNamespace() {
+        TypeAllowList list = TypeAllowList.of(List.of("com"), List.of());
+        assertThat(list.permits("com.acme.Order")).isTrue();
+        assertThat(list.permits("com.sun.rowset.JdbcRowSetImpl")).isFalse();
+        assertThat(list.permits("java.lang.String")).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "  ", ".", "demo..x", "1demo", "demo.*", "java.lang", "sun", "jdk.internal"})
+    void rejectsMalformedOrJdkApplicationPackages(String pkg) {
+        assertThatIllegalArgumentException().isThrownBy(() -> TypeAllowList.of(List.of(pkg), List.of()));
+    }
+
+    @Test
+    void configuredPrefixesKeepTheTwoSegmentRuleBesideApplicationPackages() {
+        assertThatIllegalArgumentException().isThrownBy(() -> TypeAllowList.of(List.of("demo"), List.of("demo")))
+                .withMessageContaining("at least two segments");
+    }
+
+    @Test
     void rejectsNullPrefix() {
         assertThatIllegalArgumentException().isThrownBy(() -> TypeAllowList.of(Arrays.asList((String) null)));
     }

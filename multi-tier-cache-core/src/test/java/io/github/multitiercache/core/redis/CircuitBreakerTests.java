@@ -49,6 +49,31 @@ class CircuitBreakerTests {
     }
 
     @Test
+    void probeNowLetsOneCallerThroughBeforeTheOpenDurationIsOver() {
+        open();
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertThat(breaker.tryAcquire()).isFalse();
+        breaker.probeNow();
+        assertThat(breaker.tryAcquire()).isTrue();
+        assertThat(breaker.tryAcquire()).as("one probe only").isFalse();
+        breaker.onSuccess();
+        assertThat(breaker.state()).isEqualTo(State.CLOSED);
+        assertThat(transitions).containsExactly("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->CLOSED");
+    }
+
+    @Test
+    void probeNowLeavesAClosedBreakerAndAPendingProbeAlone() {
+        breaker.probeNow();
+        assertThat(breaker.state()).isEqualTo(State.CLOSED);
+        open();
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
+        assertThat(breaker.tryAcquire()).isTrue();
+        breaker.probeNow();
+        assertThat(breaker.tryAcquire()).as("the probe under way is the only one").isFalse();
+        assertThat(breaker.state()).isEqualTo(State.HALF_OPEN);
+    }
+
+    @Test
     void aFailedProbeOpensTheBreakerForAnotherOpenDuration() {
         open();
         now.addAndGet(Duration.ofSeconds(5).toNanos());
