@@ -6,6 +6,7 @@ import io.github.multitiercache.core.CacheSettings;
 import io.github.multitiercache.core.codec.EntryCodec;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
 import io.github.multitiercache.core.codec.StoredEntry;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -79,7 +80,7 @@ public class CodecBenchmark {
     }
 
     @Benchmark
-    public Object decode() {
+    public @Nullable Object decode() {
         return impl.decode(encoded);
     }
 
@@ -87,7 +88,8 @@ public class CodecBenchmark {
 
         byte[] encode(Object value);
 
-        Object decode(byte[] bytes);
+        // Null when the stored value is null, which the benchmark values never are.
+        @Nullable Object decode(byte[] bytes);
     }
 
     /** The cache's codec as {@code TieredCache} drives it: a fresh {@link StoredEntry} per write. */
@@ -107,7 +109,7 @@ public class CodecBenchmark {
         }
 
         @Override
-        public Object decode(byte[] bytes) {
+        public @Nullable Object decode(byte[] bytes) {
             return codec.decode(bytes).value();
         }
     }
@@ -123,7 +125,7 @@ public class CodecBenchmark {
         }
 
         @Override
-        public Object decode(byte[] bytes) {
+        public @Nullable Object decode(byte[] bytes) {
             return serializer.deserialize(bytes);
         }
     }

@@ -1,5 +1,6 @@
 package io.github.multitiercache.benchmarks;
 
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import io.github.multitiercache.core.hotkey.HotKeyDetector;
@@ -132,7 +133,8 @@ public class HotKeyBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() {
-            long promotions = cache.getNativeCache().hotKeyStatistics().promotions();
+            // Hot keys are on: setUp checked it.
+            long promotions = Objects.requireNonNull(cache.getNativeCache().hotKeyStatistics()).promotions();
             context.close();
             Checks.check(promotions > 0, "keys were found hot during the run");
         }

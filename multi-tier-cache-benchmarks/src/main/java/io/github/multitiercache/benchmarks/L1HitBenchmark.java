@@ -218,7 +218,8 @@ public class L1HitBenchmark {
         public void setUp() {
             CaffeineCacheManager manager = new CaffeineCacheManager();
             manager.setCacheSpecification(spec);
-            cache = manager.getCache(CacheContexts.CACHE);
+            // A CaffeineCacheManager without fixed cache names creates any cache asked for.
+            cache = Objects.requireNonNull(manager.getCache(CacheContexts.CACHE));
             for (Long key : Keys.fill()) {
                 cache.put(key, Product.of(key));
             }

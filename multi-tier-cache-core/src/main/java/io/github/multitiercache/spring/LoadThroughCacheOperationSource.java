@@ -79,7 +79,10 @@ public final class LoadThroughCacheOperationSource implements CacheOperationSour
         builder.setCacheManager(operation.getCacheManager());
         builder.setCacheResolver(operation.getCacheResolver());
         builder.setCondition(operation.getCondition());
-        builder.setUnless(operation.getUnless());
+        String unless = operation.getUnless();
+        if (unless != null) {
+            builder.setUnless(unless);
+        }
         builder.setSync(true);
         return builder.build();
     }

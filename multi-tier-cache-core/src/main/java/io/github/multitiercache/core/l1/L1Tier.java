@@ -56,7 +56,7 @@ public final class L1Tier {
                 .expireAfter(new PerEntryExpiry())
                 .ticker(ticker)
                 .executor(this::maintain)
-                .evictionListener((Object key, @Nullable L1Entry entry, RemovalCause cause) -> {
+                .evictionListener((@Nullable Object key, @Nullable L1Entry entry, RemovalCause cause) -> {
                     if (key != null && entry != null) {
                         keysByText.remove(entry.keyText(), key);
                     }

@@ -85,7 +85,7 @@ public final class CircuitBreaker {
      * @return {@code true} when the call may proceed
      */
     public boolean tryAcquire() {
-        Phase current = phase.get();
+        Phase current = phase();
         if (current.state == State.CLOSED) {
             return true;
         }
@@ -122,7 +122,7 @@ public final class CircuitBreaker {
         if (consecutiveFailures.get() != 0) {
             consecutiveFailures.set(0);
         }
-        Phase current = phase.get();
+        Phase current = phase();
         if (current.state != State.CLOSED
                 && phase.compareAndSet(current, new Phase(State.CLOSED, nanoClock.getAsLong()))) {
             notify(current.state, State.CLOSED);
@@ -132,12 +132,17 @@ public final class CircuitBreaker {
     /** Reports a failed or timed-out call. */
     public void onFailure() {
         int failures = consecutiveFailures.incrementAndGet();
-        Phase current = phase.get();
+        Phase current = phase();
         if (current.state == State.HALF_OPEN || (current.state == State.CLOSED && failures >= failureThreshold)) {
             if (phase.compareAndSet(current, new Phase(State.OPEN, nanoClock.getAsLong()))) {
                 notify(current.state, State.OPEN);
             }
         }
+    }
+
+    // Set at construction and only ever replaced by another Phase, never cleared.
+    private Phase phase() {
+        return Objects.requireNonNull(phase.get());
     }
 
     private void notify(State from, State to) {
@@ -151,7 +156,7 @@ public final class CircuitBreaker {
      * @return the state
      */
     public State state() {
-        return phase.get().state;
+        return phase().state;
     }
 
     /** A state and the monotonic time it began; never reused, so that compare-and-set sees every change. */

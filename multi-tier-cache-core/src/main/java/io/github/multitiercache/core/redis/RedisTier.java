@@ -303,7 +303,7 @@ public final class RedisTier implements AutoCloseable {
             commands.unlink(deleteFirst);
             return commands.unlink(key);
         });
-        return (removed == FAILED) ? -1 : (removed == SENT) ? 1 : (Long) removed;
+        return (removed == FAILED) ? -1 : (removed == SENT) ? 1 : integerReply(removed);
     }
 
     /**
@@ -313,7 +313,7 @@ public final class RedisTier implements AutoCloseable {
      */
     public long delete(byte[] key) {
         Object removed = execute("UNLINK", true, commands -> commands.unlink(key));
-        return (removed == FAILED) ? -1 : (removed == SENT) ? 1 : (Long) removed;
+        return (removed == FAILED) ? -1 : (removed == SENT) ? 1 : integerReply(removed);
     }
 
     /**
@@ -344,14 +344,14 @@ public final class RedisTier implements AutoCloseable {
                 return -1;
             }
             @SuppressWarnings("unchecked")
-            KeyScanCursor<byte[]> keys = (KeyScanCursor<byte[]>) page;
+            KeyScanCursor<byte[]> keys = (KeyScanCursor<byte[]>) Objects.requireNonNull(page);
             List<byte[]> batch = keys.getKeys();
             if (!batch.isEmpty()) {
                 Object count = execute("UNLINK", false, commands -> commands.unlink(batch.toArray(new byte[0][])));
                 if (count == FAILED) {
                     return -1;
                 }
-                removed += (Long) count;
+                removed += integerReply(count);
             }
             cursor = keys;
         }
@@ -408,6 +408,11 @@ public final class RedisTier implements AutoCloseable {
             }
         }
         connections.close();
+    }
+
+    // UNLINK always answers with an integer; only FAILED and SENT stand in for a reply.
+    private static long integerReply(@Nullable Object reply) {
+        return (Long) Objects.requireNonNull(reply, "integer reply");
     }
 
     private static boolean isNoScript(Throwable error) {
