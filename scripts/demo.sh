@@ -49,12 +49,13 @@ start_instance "$A_PORT" sample-a
 start_instance "$B_PORT" sample-b
 A="http://127.0.0.1:$A_PORT"; B="http://127.0.0.1:$B_PORT"
 
+# Two JVMs starting at once on a small, busy machine may take a minute or more each.
 for url in "$A" "$B"; do
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 360); do
     curl -fs "$url/actuator/health" >/dev/null 2>&1 && break
     sleep 0.5
   done
-  curl -fs "$url/actuator/health" >/dev/null || { echo "demo: $url did not start"; tail -50 "$WORK"/*.log; exit 1; }
+  curl -fs "$url/actuator/health" >/dev/null || { echo "demo: $url did not start"; tail -n 50 "$WORK"/*.log; exit 1; }
 done
 echo "Two instances up: A=$A B=$B, Redis on port $REDIS_PORT"
 
@@ -108,9 +109,14 @@ refreshes() {
   curl -fs -m 30 "$1/actuator/metrics/multitier.cache.refreshes?tag=cache:product-stock&tag=result:success" \
     | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["measurements"][0]["value"]))'
 }
+# Reads that missed both tiers, and so waited for the repository.
+stock_misses() {
+  curl -fs -m 30 "$1/actuator/metrics/cache.gets?tag=cache:product-stock&tag=result:miss" \
+    | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["measurements"][0]["value"]))'
+}
 checked_at() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkedAt"])' "$1"; }
 cold=$(curl -fs -m 30 -o "$WORK/stock-first.json" -w '%{time_total}' "$A/products/2/stock")
-loads_before=$(stock_loads "$A"); refreshes_before=$(refreshes "$A")
+loads_before=$(stock_loads "$A"); refreshes_before=$(refreshes "$A"); misses_before=$(stock_misses "$A")
 : > "$WORK/stock-times"
 end=$((SECONDS + 8))
 while [ "$SECONDS" -lt "$end" ]; do
@@ -119,22 +125,37 @@ while [ "$SECONDS" -lt "$end" ]; do
 done
 sleep 1   # let a refresh started by the last read finish before counting
 loads=$(( $(stock_loads "$A") - loads_before )); refreshed=$(( $(refreshes "$A") - refreshes_before ))
+misses=$(( $(stock_misses "$A") - misses_before ))
 reads=$(wc -l < "$WORK/stock-times")
 slowest=$(python3 -c 'import sys; print(max(float(line) for line in open(sys.argv[1])))' "$WORK/stock-times")
 first_level=$(checked_at "$WORK/stock-first.json"); last_level=$(checked_at "$WORK/stock-last.json")
 echo "     cold ${cold}s; then $reads reads, the slowest ${slowest}s"
 echo "     level counted at $first_level, last served level counted at $last_level"
-echo "     repository calls during those reads: $loads, background refreshes: $refreshed"
-expect "no read after the first waited for the repository (each under 0.2s)" \
-  "$(python3 -c "print(0 if $slowest < 0.2 else 1)")"
+echo "     repository calls during those reads: $loads, background refreshes: $refreshed, reads that missed both tiers: $misses"
+# Counted rather than timed: on a busy machine any request may take longer than a repository call.
+expect "no read after the first waited for the repository (none missed both tiers)" "$([ "$misses" -eq 0 ] && echo 0 || echo 1)"
 expect "the level was renewed in the background: $refreshed refresh(es), no other repository call" \
   "$([ "$refreshed" -ge 1 ] && [ "$loads" -eq "$refreshed" ] && echo 0 || echo 1)"
 expect "the last level served is a newer one than the first" "$([ "$first_level" != "$last_level" ] && echo 0 || echo 1)"
 
-echo "5. A hot key: the home page's featured products (a cache without L1) read 300 times on A"
+echo "5. A hot key: the home page's featured products (a cache without L1) read one request at a time on A"
+# The sample finds a key hot above 2 reads/s over 10s (application.yml), a pace any loop of curl keeps
+# even on a busy machine. Read until A reports the key hot (looking every 10 reads), 300 reads at most,
+# then 20 more, which must be L1 hits.
 featured_loads() { curl -fs -m 30 "$1/products/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["featured"])'; }
+is_hot_on() {
+  curl -fs -m 30 "$1/actuator/multitiercache/product-featured" \
+    | python3 -c 'import json,sys; print(1 if any(k["key"] == "home" and k["local"] for k in json.load(sys.stdin)["hotKeys"]["keys"]) else 0)'
+}
 loads_before=$(featured_loads "$A")
-for _ in $(seq 1 300); do curl -fs -m 30 -o /dev/null "$A/products/featured"; done
+reads=0; started=$SECONDS
+while [ "$reads" -lt 300 ]; do
+  curl -fs -m 30 -o /dev/null "$A/products/featured"; reads=$((reads + 1))
+  if [ $((reads % 10)) -eq 0 ] && [ "$(is_hot_on "$A")" = 1 ]; then break; fi
+done
+elapsed=$((SECONDS - started))
+echo "     hot on A after $reads reads in ${elapsed}s"
+for _ in $(seq 1 20); do curl -fs -m 30 -o /dev/null "$A/products/featured"; done
 curl -fs -m 30 -o "$WORK/featured-a.json" "$A/actuator/multitiercache/product-featured"
 curl -fs -m 30 -o "$WORK/featured-b.json" "$B/actuator/multitiercache/product-featured"
 loads=$(( $(featured_loads "$A") - loads_before ))
@@ -155,7 +176,7 @@ echo "     hot keys on B: $(sed -n 1p "$WORK/featured-b.txt")"
 echo "     repository calls: $loads; L1 hits on A although the cache has no L1: $(sed -n 2p "$WORK/featured-a.txt")"
 expect "A found the key 'home' hot" "$([ "$(sed -n 3p "$WORK/featured-a.txt")" = 1 ] && echo 0 || echo 1)"
 expect "the hot key was served from L1 on A" "$([ "$(sed -n 2p "$WORK/featured-a.txt")" -gt 0 ] && echo 0 || echo 1)"
-expect "one repository call for the 300 reads" "$([ "$loads" -eq 1 ] && echo 0 || echo 1)"
+expect "one repository call for the $((reads + 20)) reads" "$([ "$loads" -eq 1 ] && echo 0 || echo 1)"
 
 echo
 if [ "$failures" -eq 0 ]; then

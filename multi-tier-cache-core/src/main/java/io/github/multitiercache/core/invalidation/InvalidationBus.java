@@ -2,6 +2,7 @@ package io.github.multitiercache.core.invalidation;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +23,7 @@ import java.util.function.LongSupplier;
 import io.github.multitiercache.core.InvalidationPublisher;
 import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCache;
+import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import org.apache.commons.logging.Log;
@@ -58,15 +60,27 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
  * <p><b>Receiving.</b> Messages from this instance are ignored. Each sender numbers its messages;
  * a gap in a sender's numbers, a sender that falls silent without saying goodbye, a
  * (re)subscription to the channel, or an unreadable message each drop this instance's whole L1
- * (an epoch bump of the {@link L1Guard}).
+ * (an epoch bump of the {@link L1Guard}) the moment it is detected.
  *
  * <p><b>Health.</b> Every {@code heartbeatInterval} the bus publishes a heartbeat and checks that
  * it has received one of its own heartbeats sent within {@code maxStaleness − heartbeatInterval}.
  * When it has not (a dead, paused or half-open subscription, or Redis gone), the guard is degraded:
  * L1 is dropped and new L1 entries live at most {@code degradedL1Ttl}. Receiving an own heartbeat
- * again restores it. Pub/sub delivers one connection's messages in order, so an own heartbeat
- * received proves that every invalidation published before it was received too; hence no L1 entry
- * is served more than {@code maxStaleness} after an invalidation this instance missed.
+ * that came back fast enough to pass the next check too restores it: its round trip is at most
+ * {@code maxStaleness − 2 × heartbeatInterval}, or half the window when that is longer. An older
+ * one (a publish Lettuce queued while disconnected and sent on reconnecting) does not, nor does
+ * one received while the Redis tier's circuit breaker is not closed (the heartbeats that follow
+ * are refused), since the next check would degrade L1 again at once. Pub/sub
+ * delivers one connection's messages in order, so an own heartbeat received proves that every
+ * invalidation published before it was received too; hence no L1 entry is served more than
+ * {@code maxStaleness} after an invalidation this instance missed.
+ *
+ * <p><b>Log.</b> One line per change of state: a WARN when L1 becomes degraded, an INFO when it is
+ * trusted again. Gaps are logged as one WARN per episode, which counts what it covered (senders,
+ * lost messages, resubscriptions): once the channel has been live without a new gap for
+ * {@code maxStaleness}, or after a minute of gaps without such a pause, and at
+ * {@link #stop()}. A Redis restart thus logs one degraded WARN, one live INFO and one gap WARN
+ * per instance, however many gaps it caused.
  *
  * <p>The bus owns a {@link RedisMessageListenerContainer} that dispatches each message on the
  * thread that received it, so messages are handled in the order Redis delivered them (a container
@@ -103,6 +117,9 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
      */
     private static final int MAX_BATCHES_IN_FLIGHT = 2;
 
+    /** The longest a gap waits to be logged while gaps keep coming without a pause. */
+    static final Duration GAP_REPORT_MAX_AGE = Duration.ofMinutes(1);
+
     // Lock order: sendLock, then queueLock.
     private final Object queueLock = new Object();
     private final Map<String, Set<String>> queuedKeys = new LinkedHashMap<>();
@@ -115,6 +132,12 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     private long sequence;
 
     private volatile long lastOwnHeartbeatSentNanos;
+
+    // Guards the degraded/live transitions, their times and the gap report.
+    private final Object stateLock = new Object();
+    private final GapReport gapReport;
+    private long degradedSinceNanos;
+    private long liveSinceNanos;
     private volatile long subscribedAtNanos;
     private volatile boolean running;
     private volatile @Nullable ScheduledFuture<?> ticks;
@@ -139,6 +162,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         this.channel = settings.channel().getBytes(StandardCharsets.UTF_8);
         this.lastSentNanos = nanoClock.getAsLong() - settings.batchWindow().toNanos();
         this.topic = new ChannelTopic(settings.channel());
+        this.gapReport = new GapReport(settings.channel());
         this.container = new RedisMessageListenerContainer();
         container.setConnectionFactory(connectionFactory);
         container.setTaskExecutor(Runnable::run);
@@ -404,7 +428,8 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
         catch (IllegalArgumentException ex) {
             // It may have carried an invalidation: distrust everything.
-            gap("an unreadable message on " + settings.channel() + " (" + ex.getMessage() + ")");
+            long now = nanoClock.getAsLong();
+            gap(now, () -> gapReport.unreadable(String.valueOf(ex.getMessage()), now));
             return;
         }
         if (sender.equals(received.sender())) {
@@ -441,7 +466,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
             // A sender heard first in mid-sequence, long after we subscribed: we lost its earlier messages.
             boolean settled = now - subscribedAtNanos > 2 * settings.heartbeatInterval().toNanos();
             if (received.sequence() > 1 && settled && !InvalidationMessage.HEARTBEAT.equals(received.type())) {
-                gap("the first message of instance " + received.sender() + " is number " + received.sequence());
+                gap(now, () -> gapReport.firstInMidSequence(received.sender(), received.sequence(), now));
             }
             return;
         }
@@ -451,7 +476,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
         known.lastSeenNanos = now;
         if (received.sequence() > expected) {
-            gap((received.sequence() - expected) + " lost message(s) from instance " + received.sender());
+            gap(now, () -> gapReport.lost(received.sender(), received.sequence() - expected, now));
         }
     }
 
@@ -485,15 +510,47 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
 
     private void ownHeartbeat(long sentNanos) {
         statistics.heartbeatsReceived.increment();
-        long roundTrip = nanoClock.getAsLong() - sentNanos;
+        long now = nanoClock.getAsLong();
+        long roundTrip = now - sentNanos;
         statistics.lastHeartbeatRoundTripNanos = roundTrip;
         if (sentNanos > lastOwnHeartbeatSentNanos) {
             lastOwnHeartbeatSentNanos = sentNanos;
         }
-        if (guard.isDegraded() && running) {
-            guard.setDegraded(false);
-            logger.info("Invalidation channel " + settings.channel() + " is live again; L1 is trusted again");
+        // Only a heartbeat that the next tick() will still accept ends degraded mode. A stale one
+        // (queued by Lettuce during an outage and published on reconnecting), or one that barely
+        // made it, would end it until the next tick only; so would any heartbeat while the breaker
+        // refuses commands (a probe that timed out although Redis then ran it), since the next
+        // heartbeats are never published.
+        if (!guard.isDegraded() || !running || roundTrip > recoveryWindowNanos()
+                || redis.circuitBreaker().state() != CircuitBreaker.State.CLOSED) {
+            return;
         }
+        long degradedFor;
+        synchronized (stateLock) {
+            if (!guard.isDegraded()) {
+                return;
+            }
+            guard.setDegraded(false);
+            liveSinceNanos = now;
+            degradedFor = now - degradedSinceNanos;
+        }
+        logger.info("Invalidation channel " + settings.channel() + " is live again after " + degradedFor / 1_000_000
+                + "ms degraded; L1 is trusted again");
+    }
+
+    /** An own heartbeat sent longer ago than this has not come back in time. */
+    private long trustWindowNanos() {
+        return settings.maxStaleness().minus(settings.heartbeatInterval()).toNanos();
+    }
+
+    /**
+     * The longest round trip of an own heartbeat that ends degraded mode: one that leaves the
+     * trust window open until the next tick, an interval later, or at least half the window when
+     * the interval is that long (max-staleness may be as small as two intervals).
+     */
+    private long recoveryWindowNanos() {
+        long window = trustWindowNanos();
+        return window - Math.min(settings.heartbeatInterval().toNanos(), window / 2);
     }
 
     @Override
@@ -503,7 +560,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         subscribedAtNanos = now;
         if (resubscription) {
             // Messages published while we were not subscribed are lost for good.
-            gap("resubscription to " + settings.channel());
+            gap(now, () -> gapReport.resubscribed(now));
         }
         else {
             // Entries filled before the first subscription may have missed invalidations.
@@ -530,8 +587,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
                 startContainer();
             }
             long now = nanoClock.getAsLong();
-            long window = settings.maxStaleness().minus(settings.heartbeatInterval()).toNanos();
-            if (now - lastOwnHeartbeatSentNanos > window && !guard.isDegraded()) {
+            if (now - lastOwnHeartbeatSentNanos > trustWindowNanos() && !guard.isDegraded()) {
                 degrade("no heartbeat of this instance came back through " + settings.channel() + " for "
                         + (now - lastOwnHeartbeatSentNanos) / 1_000_000 + "ms");
             }
@@ -539,9 +595,10 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
             senders.forEach((id, state) -> {
                 if (now - state.lastSeenNanos > silence && senders.remove(id, state)) {
                     // It may have published invalidations we never received (a partitioned writer).
-                    gap("instance " + id + " fell silent without saying goodbye");
+                    gap(now, () -> gapReport.silent(id, now));
                 }
             });
+            reportGapsIfDue(now);
             statistics.heartbeatsSent.increment();
             publish(InvalidationMessage.HEARTBEAT, now, null);
         }
@@ -561,17 +618,60 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
     }
 
-    private void gap(String reason) {
+    /**
+     * Drops the whole L1 at once, for a gap that {@code recording} adds to the report logged when
+     * the episode is over.
+     */
+    private void gap(long now, Runnable recording) {
         statistics.gaps.increment();
         statistics.flushes.increment();
         guard.invalidateAll();
-        logger.warn("Dropped L1 of every cache after " + reason);
+        synchronized (stateLock) {
+            recording.run();
+        }
     }
 
+    /**
+     * Logs the gaps recorded so far once the episode they belong to is over: the channel has been
+     * live, with no new gap, for {@code maxStaleness} (after a reconnection every peer has sent a
+     * message by then, and queued publishes have been delivered), or gaps have kept coming for
+     * {@link #GAP_REPORT_MAX_AGE}. Never while degraded: a gap then belongs to the outage, whose
+     * end brings more.
+     */
+    private void reportGapsIfDue(long now) {
+        String line;
+        synchronized (stateLock) {
+            if (!gapReport.isPending() || guard.isDegraded()) {
+                return;
+            }
+            long quietSince = Math.max(gapReport.lastNanos(), liveSinceNanos);
+            long episodeStart = Math.max(gapReport.firstNanos(), liveSinceNanos);
+            if (now - quietSince < settings.maxStaleness().toNanos()
+                    && now - episodeStart < GAP_REPORT_MAX_AGE.toNanos()) {
+                return;
+            }
+            line = gapReport.take();
+        }
+        logGaps(line);
+    }
+
+    private void logGaps(@Nullable String line) {
+        if (line != null) {
+            logger.warn(line + "; this instance is " + sender);
+        }
+    }
+
+    /** Degrades L1 unless it is already, logging the transition once. */
     private void degrade(String reason) {
+        synchronized (stateLock) {
+            if (guard.isDegraded()) {
+                return;
+            }
+            guard.setDegraded(true);
+            degradedSinceNanos = nanoClock.getAsLong();
+        }
         statistics.flushes.increment();
         statistics.degradations.increment();
-        guard.setDegraded(true);
         logger.warn("L1 is degraded (entries live at most " + settings.degradedL1Ttl() + ") after " + reason);
     }
 
@@ -583,6 +683,9 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
             return;
         }
         lastOwnHeartbeatSentNanos = nanoClock.getAsLong();
+        synchronized (stateLock) {
+            liveSinceNanos = lastOwnHeartbeatSentNanos;
+        }
         running = true;
         scheduler.initialize();
         startContainer();
@@ -612,6 +715,11 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
         container.stop();
         scheduler.shutdown();
+        String unreported;
+        synchronized (stateLock) {
+            unreported = gapReport.take();
+        }
+        logGaps(unreported);
     }
 
     @Override
