@@ -163,7 +163,7 @@ final class AsyncLoader {
         long startNanos = nanoClock.getAsLong();
         Leases coordinator = this.coordinator;
         boolean locking = coordinator != null && settings.stampede().enabled();
-        byte[] lockKey = locking ? coordinator.lockKey(key.redisKey()) : null;
+        byte[] lockKey = (coordinator != null && locking) ? coordinator.lockKey(key.redisKey()) : null;
         CompletableFuture<T> loading;
         if (coordinator == null || lockKey == null) {
             if (locking) {

@@ -375,7 +375,8 @@ public record CacheSettings(
         }
 
         private <T> T get(CacheOption<T> option) {
-            return option.type().cast(values.get(option));
+            // Every option has a value from the defaults on, so a missing one is a bug here.
+            return Objects.requireNonNull(option.type().cast(values.get(option)), option.name());
         }
     }
 }

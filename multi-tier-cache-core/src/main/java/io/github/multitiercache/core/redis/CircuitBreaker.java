@@ -110,7 +110,7 @@ public final class CircuitBreaker {
      * probe is under way.
      */
     public void probeNow() {
-        Phase current = phase.get();
+        Phase current = phase();
         if (current.state == State.OPEN) {
             // Backdated: tryAcquire sees the open duration as over and lets exactly one caller through.
             phase.compareAndSet(current, new Phase(State.OPEN, nanoClock.getAsLong() - openNanos));
