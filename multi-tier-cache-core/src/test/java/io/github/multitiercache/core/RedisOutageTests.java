@@ -160,10 +160,10 @@ class RedisOutageTests {
             // The SET times out, and so does the delete that should then remove the replaced value:
             // two failures, fewer than the breaker's threshold.
             cache.put("k", "new");
+            // The first retry is 50 ms away: the breaker has seen two failures, fewer than its threshold.
+            assertThat(throughProxy.tier.circuitBreaker().state()).isEqualTo(CircuitBreaker.State.CLOSED);
             proxy.cutConnections();
             proxy.restore();
-            assertThat(throughProxy.tier.circuitBreaker().state()).isEqualTo(CircuitBreaker.State.CLOSED);
-            assertThat(redis.command("EXISTS", "o:lost:k")).isEqualTo(1L);
 
             // No further call reaches the cache: what Redis is owed is paid on its own, within about a
             // second of Redis accepting commands again (the retry backoff is capped at 500 ms).
