@@ -191,12 +191,7 @@ public final class RedisTier implements AutoCloseable {
      * @return the reply, or a failed reply when Redis is unavailable or rejected the script
      */
     public ScriptReply eval(LuaScript script, ScriptOutputType output, byte[][] keys, byte[]... args) {
-        Object reply = execute("EVALSHA", false, commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
-                .toCompletableFuture()
-                .exceptionallyCompose(error -> isNoScript(error)
-                        ? commands.<Object>eval(script.source(), output, keys, args).toCompletableFuture()
-                        : CompletableFuture.failedFuture(error)));
-        return (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply);
+        return scriptReply(execute("EVALSHA", false, evaluate(script, output, keys, args)));
     }
 
     /**
@@ -210,12 +205,21 @@ public final class RedisTier implements AutoCloseable {
      */
     public CompletableFuture<ScriptReply> evalAsync(LuaScript script, ScriptOutputType output, byte[][] keys,
             byte[]... args) {
-        return executeAsync("EVALSHA", commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
+        return executeAsync("EVALSHA", evaluate(script, output, keys, args)).thenApply(RedisTier::scriptReply);
+    }
+
+    /** EVALSHA, and EVAL with the source when Redis does not know the script yet. */
+    private static Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> evaluate(LuaScript script,
+            ScriptOutputType output, byte[][] keys, byte[]... args) {
+        return commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
                 .toCompletableFuture()
                 .exceptionallyCompose(error -> isNoScript(error)
                         ? commands.<Object>eval(script.source(), output, keys, args).toCompletableFuture()
-                        : CompletableFuture.failedFuture(error)))
-                .thenApply(reply -> (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply));
+                        : CompletableFuture.failedFuture(error));
+    }
+
+    private static ScriptReply scriptReply(@Nullable Object reply) {
+        return (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply);
     }
 
     /**
