@@ -15,7 +15,6 @@ import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.Leases;
 import io.github.multitiercache.core.stampede.Leases.Acquisition;
 import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
-import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
 import org.jspecify.annotations.Nullable;
 
@@ -45,6 +44,7 @@ final class AsyncLoader {
     private final SafeCodec codec;
     private final Store store;
     private final FailSafe failSafe;
+    private final LeaseOutcomes outcomes;
     private final SingleFlight flights;
     private final Executor executor;
     private final @Nullable Leases coordinator;
@@ -55,8 +55,8 @@ final class AsyncLoader {
     private final LongSupplier nanoClock;
 
     AsyncLoader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
-            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, SingleFlight flights,
-            Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
+            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, LeaseOutcomes outcomes,
+            SingleFlight flights, Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
             LogThrottle warnings, LongSupplier nanoClock) {
         this.name = name;
         this.settings = settings;
@@ -67,6 +67,7 @@ final class AsyncLoader {
         this.codec = codec;
         this.store = store;
         this.failSafe = failSafe;
+        this.outcomes = outcomes;
         this.flights = flights;
         this.executor = executor;
         this.coordinator = shared.coordinator();
@@ -93,25 +94,7 @@ final class AsyncLoader {
      * @return a future of the value
      */
     <T> CompletableFuture<T> loadLocal(CacheKey key, Supplier<CompletableFuture<T>> loader) {
-        return flights.executeAsync(key.key(), () -> {
-            long ticket = fills.ticket(key.text());
-            Loader.LoadSink sink = new Loader.LoadSink() {
-                @Override
-                public void loaded(@Nullable Object value, int loadMillis) {
-                    if (store.keeps(value)) {
-                        near.fill(key, Store.unwrapNull(value), Long.MAX_VALUE, ticket);
-                    }
-                }
-
-                @Override
-                public void failed() {
-                }
-            };
-            return load(loader, (value, millis) -> {
-                sink.loaded(value, millis);
-                return CompletableFuture.completedFuture(null);
-            }, sink::failed);
-        });
+        return flights.executeAsync(key.key(), () -> load(loader, unlocked(key, fills.ticket(key.text())), () -> { }));
     }
 
     /**
@@ -241,9 +224,7 @@ final class AsyncLoader {
                             storing.fillL1(ticket);
                         }
                         else {
-                            warnings.warn("Cache '" + name + "': the value loaded for key '" + key.text() + "' is not"
-                                    + " cached: the key was written, evicted or cleared during the load, or its lease ("
-                                    + settings.stampede().lease() + ") expired");
+                            outcomes.notCached(key);
                         }
                     });
         };
@@ -286,9 +267,9 @@ final class AsyncLoader {
     private <T> CompletableFuture<T> withFailSafe(CacheKey key, CompletableFuture<T> loading,
             @Nullable StoredEntry stale, long ticket, long startNanos) {
         FailSafeSettings timeouts = settings.failSafe();
-        CompletableFuture<T> result = loading.exceptionallyCompose(error -> (stale != null && failSafe.isServable(stale))
-                ? CompletableFuture.completedFuture(failSafe.serve(key, stale, ticket, "its loader failed: "
-                        + unwrap(error)))
+        CompletableFuture<T> result = loading.exceptionallyCompose(error -> failSafe.isServable(stale)
+                ? CompletableFuture.completedFuture(failSafe.serve(key, Objects.requireNonNull(stale), ticket,
+                        "its loader failed: " + unwrap(error)))
                 : CompletableFuture.failedFuture(unwrap(error)));
         if (result.isDone()) {
             return result;
@@ -440,31 +421,16 @@ final class AsyncLoader {
         }
 
         private CompletableFuture<T> timedOut() {
-            stampedeStatistics.onWaitTimeout();
             StoredEntry stale = this.stale;
-            if (hardBound) {
-                stampedeStatistics.onHardTimeout();
-                LoadWaitTimeoutException timeout = new LoadWaitTimeoutException("key '" + key.text() + "' of cache '"
-                        + name + "' (fail-safe.hard-timeout)", settings.failSafe().hardTimeout());
-                return (stale != null && failSafe.isServable(stale))
-                        ? CompletableFuture.completedFuture(failSafe.serve(key, stale, ticket, "its loader failed: "
-                                + timeout))
-                        : CompletableFuture.failedFuture(timeout);
+            LeaseOutcomes.WaitTimedOut outcome = outcomes.waitTimedOut(key, hardBound, stale);
+            String staleReason = outcome.staleReason();
+            if (staleReason != null) {
+                return CompletableFuture.completedFuture(failSafe.serve(key, Objects.requireNonNull(stale), ticket,
+                        staleReason));
             }
-            StampedeSettings.OnTimeout onTimeout = settings.stampede().onTimeout();
-            if (onTimeout == StampedeSettings.OnTimeout.FAIL) {
-                stampedeStatistics.onFallbackFailure();
-                return CompletableFuture.failedFuture(new LoadWaitTimeoutException("the load of key '" + key.text()
-                        + "' of cache '" + name + "' by another instance", settings.stampede().maxWait()));
-            }
-            if (onTimeout == StampedeSettings.OnTimeout.STALE && stale != null && failSafe.isServable(stale)) {
-                return CompletableFuture.completedFuture(failSafe.serve(key, stale, ticket, "another instance's load"
-                        + " of it took longer than stampede.max-wait"));
-            }
-            stampedeStatistics.onFallbackLoad();
-            warnings.warn("Cache '" + name + "': loading key '" + key.text() + "' without the lock: another"
-                    + " instance's load took longer than stampede.max-wait (" + settings.stampede().maxWait() + ")");
-            return load(loader, absent(key, ticket), () -> { });
+            LoadWaitTimeoutException failure = outcome.failure();
+            return (failure != null) ? CompletableFuture.failedFuture(failure)
+                    : load(loader, absent(key, ticket), () -> { });
         }
 
         private void done() {

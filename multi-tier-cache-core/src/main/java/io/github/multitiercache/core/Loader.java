@@ -20,8 +20,6 @@ import io.github.multitiercache.core.stampede.Leases.Acquisition;
 import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache.ValueRetrievalException;
 
@@ -52,6 +50,7 @@ final class Loader {
     private final SafeCodec codec;
     private final Store store;
     private final FailSafe failSafe;
+    private final LeaseOutcomes outcomes;
     private final Executor executor;
     private final @Nullable Leases coordinator;
     private final CacheStatistics statistics;
@@ -62,9 +61,9 @@ final class Loader {
     private final SingleFlight flights;
 
     Loader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
-            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, SingleFlight flights,
-            Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics, LogThrottle warnings,
-            LongSupplier nanoClock) {
+            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, LeaseOutcomes outcomes,
+            SingleFlight flights, Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
+            LogThrottle warnings, LongSupplier nanoClock) {
         this.name = name;
         this.settings = settings;
         this.expiry = expiry;
@@ -74,6 +73,7 @@ final class Loader {
         this.codec = codec;
         this.store = store;
         this.failSafe = failSafe;
+        this.outcomes = outcomes;
         this.flights = flights;
         this.executor = executor;
         this.coordinator = shared.coordinator();
@@ -93,8 +93,31 @@ final class Loader {
      *         a wait timed out
      */
     <T> @Nullable T loadMissing(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale) {
+        return once(key, loader, () -> loadAndStore(key, loader, stale));
+    }
+
+    /**
+     * Loads a key without a stable text form, once per key in this JVM, and keeps its value in L1
+     * only: such a key cannot be named in Redis or to other instances.
+     */
+    <T> @Nullable T loadLocal(CacheKey key, Callable<T> loader) {
+        return once(key, loader, () -> loadNow(key.key(), loader, unlockedSink(key, fills.ticket(key.text()))));
+    }
+
+    /** Runs {@code load} once per key in this JVM, unless the key is in L1 by the time it is this caller's turn. */
+    private <T> @Nullable T once(CacheKey key, Callable<T> loader, Callable<T> load) {
         try {
-            return flights.execute(key.key(), () -> loadAndStore(key, loader, stale));
+            return flights.execute(key.key(), () -> {
+                // Another leader may have filled L1 between our miss and our turn (an entry of an
+                // older epoch was dropped by the guard, and must not be served).
+                L1Entry current = near.servable(key.key());
+                if (current != null) {
+                    @SuppressWarnings("unchecked")
+                    T value = (T) current.get();
+                    return value;
+                }
+                return load.call();
+            });
         }
         catch (ValueRetrievalException ex) {
             throw ex;
@@ -110,14 +133,6 @@ final class Loader {
      * @param stale the expired entry read from Redis, if any, for fail-safe
      */
     private <T> @Nullable T loadAndStore(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale) {
-        // Another leader may have filled L1 between our miss and our turn (an entry of an older
-        // epoch was dropped by the guard, and must not be served).
-        L1Entry current = near.servable(key.key());
-        if (current != null) {
-            @SuppressWarnings("unchecked")
-            T value = (T) current.get();
-            return value;
-        }
         long ticket = fills.ticket(key.text());
         long startNanos = nanoClock.getAsLong();
         byte[] valueKey = key.redisKey();
@@ -201,26 +216,15 @@ final class Loader {
 
     private <T> @Nullable T waitTimedOut(CacheKey key, Callable<T> loader, @Nullable StoredEntry stale,
             long ticket, long startNanos, boolean hardBound) {
-        stampedeStatistics.onWaitTimeout();
-        StampedeSettings.OnTimeout onTimeout = settings.stampede().onTimeout();
-        if (hardBound) {
-            stampedeStatistics.onHardTimeout();
-            LoadWaitTimeoutException timeout = new LoadWaitTimeoutException("key '" + key.text() + "' of cache '" + name
-                    + "' (fail-safe.hard-timeout)", settings.failSafe().hardTimeout());
-            return failSafe.staleOrThrow(key, stale, ticket, new ValueRetrievalException(key.key(), loader, timeout));
+        LeaseOutcomes.WaitTimedOut outcome = outcomes.waitTimedOut(key, hardBound, stale);
+        String staleReason = outcome.staleReason();
+        if (staleReason != null) {
+            return failSafe.serve(key, Objects.requireNonNull(stale), ticket, staleReason);
         }
-        if (onTimeout == StampedeSettings.OnTimeout.FAIL) {
-            stampedeStatistics.onFallbackFailure();
-            throw new ValueRetrievalException(key.key(), loader, new LoadWaitTimeoutException("the load of key '" + key.text()
-                    + "' of cache '" + name + "' by another instance", settings.stampede().maxWait()));
+        LoadWaitTimeoutException failure = outcome.failure();
+        if (failure != null) {
+            throw new ValueRetrievalException(key.key(), loader, failure);
         }
-        if (onTimeout == StampedeSettings.OnTimeout.STALE && failSafe.isServable(stale)) {
-            return failSafe.serve(key, Objects.requireNonNull(stale), ticket, "another instance's load of it"
-                    + " took longer than stampede.max-wait");
-        }
-        stampedeStatistics.onFallbackLoad();
-        warnings.warn("Cache '" + name + "': loading key '" + key.text() + "' without the lock: another instance's load"
-                + " took longer than stampede.max-wait (" + settings.stampede().maxWait() + ")");
         return load(key, loader, stale, startNanos, absentSink(key, ticket));
     }
 
@@ -268,8 +272,8 @@ final class Loader {
                 }
                 catch (TimeoutException ex) {
                     stampedeStatistics.onHardTimeout();
-                    throw new ValueRetrievalException(key.key(), loader, new LoadWaitTimeoutException("key '" + key.text()
-                            + "' of cache '" + name + "' (fail-safe.hard-timeout)", timeouts.hardTimeout()));
+                    throw new ValueRetrievalException(key.key(), loader, new LoadWaitTimeoutException("key '"
+                            + key.text() + "' of cache '" + name + "' (fail-safe.hard-timeout)", timeouts.hardTimeout()));
                 }
             }
             return task.get();
@@ -343,48 +347,8 @@ final class Loader {
         }
     }
 
-    /**
-     * Loads a key without a stable text form, once per key in this JVM, and keeps its value in L1
-     * only: such a key cannot be named in Redis or to other instances.
-     */
-    <T> @Nullable T loadLocal(CacheKey key, Callable<T> loader) {
-        try {
-            return flights.execute(key.key(), () -> {
-                L1Entry current = near.servable(key.key());
-                if (current != null) {
-                    @SuppressWarnings("unchecked")
-                    T value = (T) current.get();
-                    return value;
-                }
-                return loadNow(key.key(), loader, localSink(key, fills.ticket(key.text())));
-            });
-        }
-        catch (ValueRetrievalException ex) {
-            throw ex;
-        }
-        catch (Exception ex) {
-            throw new ValueRetrievalException(key.key(), loader, ex);
-        }
-    }
-
-    /** For a key without a stable text form: into L1 only. */
-    LoadSink localSink(CacheKey key, long ticket) {
-        return new LoadSink() {
-            @Override
-            public void loaded(@Nullable Object value, int loadMillis) {
-                if (store.keeps(value)) {
-                    near.fill(key, Store.unwrapNull(value), Long.MAX_VALUE, ticket);
-                }
-            }
-
-            @Override
-            public void failed() {
-            }
-        };
-    }
-
     /** Where a loaded value goes. */
-    interface LoadSink {
+    private interface LoadSink {
 
         void loaded(@Nullable Object value, int loadMillis);
 
@@ -428,9 +392,7 @@ final class Loader {
                     storing.fillL1(ticket);
                 }
                 else {
-                    warnings.warn("Cache '" + name + "': the value loaded for key '" + key.text() + "' is not cached: the"
-                            + " key was written, evicted or cleared during the load, or its lease ("
-                            + settings.stampede().lease() + ") expired");
+                    outcomes.notCached(key);
                 }
             }
 

@@ -1,6 +1,6 @@
 package io.github.multitiercache.core;
 
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -37,7 +37,8 @@ final class RedisRecovery {
     private final HotKeys hotKeys;
     private final InvalidationPublisher publisher;
     private final Executor executor;
-    private final Set<String> pendingDeletes = ConcurrentHashMap.newKeySet();
+    // Owed deletes by key text: one per key, however often it was owed.
+    private final Map<String, CacheKey> pendingDeletes = new ConcurrentHashMap<>();
     private final AtomicBoolean retryScheduled = new AtomicBoolean();
     // Clears owed; a replay pays those it saw, so that one owed meanwhile is not lost.
     private final AtomicInteger clearsOwed = new AtomicInteger();
@@ -57,13 +58,12 @@ final class RedisRecovery {
 
     /**
      * Deletes a key from Redis, or owes Redis the delete when it does not answer.
-     * @param text the key's text form
      * @return the number of keys removed, negative when the delete is owed
      */
-    long delete(String text) {
-        long removed = shared.delete(text);
+    long delete(CacheKey key) {
+        long removed = shared.delete(key);
         if (removed < 0) {
-            owe(text);
+            owe(key);
         }
         return removed;
     }
@@ -81,19 +81,9 @@ final class RedisRecovery {
         return removed;
     }
 
-    /** @return the number of keys whose delete Redis is owed */
-    int pendingDeletes() {
-        return pendingDeletes.size();
-    }
-
-    /** @return whether Redis is owed a clear of the cache */
-    boolean pendingClear() {
-        return clearsOwed.get() > 0;
-    }
-
-    private void owe(String text) {
+    private void owe(CacheKey key) {
         if (pendingDeletes.size() < MAX_PENDING_DELETES) {
-            pendingDeletes.add(text);
+            pendingDeletes.putIfAbsent(key.text(), key);
         }
         else {
             clearsOwed.incrementAndGet();
@@ -144,13 +134,13 @@ final class RedisRecovery {
             clearsOwed.addAndGet(-clears);
             publisher.cacheCleared(cacheName);
         }
-        for (String text : pendingDeletes) {
-            if (shared.delete(text) < 0) {
+        for (CacheKey key : pendingDeletes.values()) {
+            if (shared.delete(key) < 0) {
                 scheduleRetry();
                 return;
             }
-            pendingDeletes.remove(text);
-            publisher.keysChanged(cacheName, text);
+            pendingDeletes.remove(key.text(), key);
+            publisher.keysChanged(cacheName, key.text());
         }
         retryMillis = FIRST_RETRY_MILLIS;
     }

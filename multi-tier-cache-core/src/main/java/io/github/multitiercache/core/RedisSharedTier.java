@@ -112,12 +112,11 @@ final class RedisSharedTier implements SharedTier {
     }
 
     @Override
-    public long delete(String text) {
-        byte[] valueKey = keys.redisKey(text);
-        byte[] lockKey = lockKey(valueKey);
-        long removed = (lockKey != null) ? Objects.requireNonNull(coordinator).evict(valueKey, lockKey)
-                : redis.delete(valueKey);
-        hotKeys.deleted(text);
+    public long delete(CacheKey key) {
+        byte[] lockKey = lockKey(key.redisKey());
+        long removed = (lockKey != null) ? Objects.requireNonNull(coordinator).evict(key.redisKey(), lockKey)
+                : redis.delete(key.redisKey());
+        hotKeys.deleted(key.text());
         return removed;
     }
 

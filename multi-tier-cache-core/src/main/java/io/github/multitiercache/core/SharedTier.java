@@ -75,7 +75,7 @@ interface SharedTier {
      * its replicas.
      * @return the number of keys removed, negative when Redis did not answer
      */
-    default long delete(String text) {
+    default long delete(CacheKey key) {
         return 0;
     }
 

@@ -9,6 +9,9 @@ import org.springframework.cache.support.NullValue;
  * produced it: its TTL and encoded entry, the write to Redis, the copies to a hot key's replicas,
  * the L1 fill, and for a write by the application the message to the other instances.
  *
+ * <p>A key without a stable text form ({@link CacheKey#local()}) stops at L1: it is neither written
+ * to Redis nor announced.
+ *
  * <p>Each writer decides how the bytes go to Redis ({@link #store}: plainly or, for a put, with the
  * key's lock deleted in the same step; a lease owner through the token-checked store of the
  * {@link Loader}); what follows the write is the same for every writer, and lives in {@link Storing}.
@@ -73,6 +76,10 @@ final class Store {
      * when Redis answers again), and tells the other instances; a load does none of these.
      */
     void store(CacheKey key, @Nullable Object value, int loadMillis, boolean broadcast, long ticket) {
+        if (key.local()) {
+            storeLocal(key, value, ticket);
+            return;
+        }
         Storing storing = storing(key, value, loadMillis);
         if (storing == null) {
             return;
@@ -82,7 +89,7 @@ final class Store {
             storing.written();
         }
         else if (broadcast) {
-            recovery.delete(key.text());
+            recovery.delete(key);
         }
         storing.fillL1(ticket);
         if (broadcast) {
@@ -92,6 +99,10 @@ final class Store {
 
     /** As {@link #store} for a load, with the writes to Redis (and a hot key's replicas) not awaited. */
     void storeAsync(CacheKey key, @Nullable Object value, int loadMillis, long ticket) {
+        if (key.local()) {
+            storeLocal(key, value, ticket);
+            return;
+        }
         Storing storing = storing(key, value, loadMillis);
         if (storing == null) {
             return;
@@ -105,6 +116,16 @@ final class Store {
             });
         }
         storing.fillL1(ticket);
+    }
+
+    /**
+     * A key without a stable text form cannot be named in Redis or to the other instances: its value
+     * goes into this instance's L1 only, for its L1 TTL.
+     */
+    private void storeLocal(CacheKey key, @Nullable Object value, long ticket) {
+        if (keeps(value)) {
+            near.fill(key, unwrapNull(value), Long.MAX_VALUE, ticket);
+        }
     }
 
     /** A value on its way into the tiers: what follows its write to Redis, the same for every writer. */

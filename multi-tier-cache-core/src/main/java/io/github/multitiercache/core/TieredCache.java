@@ -143,11 +143,13 @@ public final class TieredCache {
         this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.executor());
         this.store = new Store(name, settings.cacheNullValues(), expiry, near, shared, hotKeys, recovery, publisher);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
+        LeaseOutcomes outcomes = new LeaseOutcomes(name, settings, failSafe, stampedeStatistics, warnings);
         SingleFlight flights = new SingleFlight();
-        this.loader = new Loader(name, settings, expiry, fills, near, shared, codec, store, failSafe, flights,
-                context.executor(), statistics, stampedeStatistics, warnings, context.ticker()::read);
-        this.asyncLoader = new AsyncLoader(name, settings, expiry, fills, near, shared, codec, store, failSafe,
+        this.loader = new Loader(name, settings, expiry, fills, near, shared, codec, store, failSafe, outcomes,
                 flights, context.executor(), statistics, stampedeStatistics, warnings, context.ticker()::read);
+        this.asyncLoader = new AsyncLoader(name, settings, expiry, fills, near, shared, codec, store, failSafe,
+                outcomes, flights, context.executor(), statistics, stampedeStatistics, warnings,
+                context.ticker()::read);
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());
         publisher.register(this);
@@ -318,10 +320,6 @@ public final class TieredCache {
             return;
         }
         fills.bump(cacheKey.text());
-        if (cacheKey.local()) {
-            near.fill(cacheKey, Store.unwrapNull(value), Long.MAX_VALUE, fills.ticket(cacheKey.text()));
-            return;
-        }
         store.store(cacheKey, value, 0, true, fills.ticket(cacheKey.text()));
     }
 
@@ -345,7 +343,7 @@ public final class TieredCache {
             if (store.keeps(value)) {
                 statistics.puts.increment();
                 fills.bump(cacheKey.text());
-                near.fill(cacheKey, Store.unwrapNull(value), Long.MAX_VALUE, fills.ticket(cacheKey.text()));
+                store.store(cacheKey, value, 0, true, fills.ticket(cacheKey.text()));
             }
             return null;
         }
@@ -392,7 +390,7 @@ public final class TieredCache {
         if (key.local()) {
             return present;
         }
-        present |= recovery.delete(key.text()) > 0;
+        present |= recovery.delete(key) > 0;
         publisher.keysChanged(name, key.text());
         return present;
     }

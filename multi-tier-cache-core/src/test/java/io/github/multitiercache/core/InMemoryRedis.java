@@ -217,13 +217,12 @@ final class InMemoryRedis implements SharedBackend {
         }
 
         @Override
-        public long delete(String text) {
+        public long delete(CacheKey key) {
             if (!call()) {
                 return -1;
             }
-            byte[] valueKey = keys.redisKey(text);
-            del(lock(valueKey));
-            return del(text(valueKey));
+            del(lock(key.redisKey()));
+            return del(text(key.redisKey()));
         }
 
         @Override
