@@ -8,9 +8,9 @@ import java.util.function.Supplier;
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
-import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.junit.jupiter.api.Test;
 
+import static io.github.multitiercache.core.FastEngine.leased;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -23,16 +23,6 @@ class EngineAsyncLoadTests {
 
     private final FastEngine engine = new FastEngine();
 
-    private static CacheSettings.Builder settings() {
-        return CacheSettings.defaults().toBuilder().ttlJitter(0)
-                .stampede(new StampedeSettings(true, Duration.ofSeconds(10), Duration.ofSeconds(2),
-                        StampedeSettings.OnTimeout.LOAD));
-    }
-
-    private long now() {
-        return engine.time.millis();
-    }
-
     private static Supplier<CompletableFuture<String>> value(String value, AtomicInteger calls) {
         return () -> {
             calls.incrementAndGet();
@@ -42,13 +32,13 @@ class EngineAsyncLoadTests {
 
     @Test
     void anAsynchronousWaiterTakesTheValueTheLeaseOwnerStores() {
-        TieredCache cache = engine.instance("c", settings().build());
+        TieredCache cache = engine.instance("c", leased().build());
         engine.redis.holdLease("fast:c:k", Duration.ofSeconds(10));
         AtomicInteger waits = new AtomicInteger();
         engine.redis.onWait(() -> {
             if (waits.incrementAndGet() == 3) {
-                engine.redis.completeLoad("fast:c:k", new StoredEntry("from the owner", now(), now() + 60_000, 5),
-                        60_000);
+                long now = engine.now();
+                engine.redis.completeLoad("fast:c:k", new StoredEntry("from the owner", now, now + 60_000, 5), 60_000);
             }
         });
         AtomicInteger loads = new AtomicInteger();
@@ -61,7 +51,7 @@ class EngineAsyncLoadTests {
 
     @Test
     void anAsynchronousWaitLongerThanMaxWaitLoadsWithoutTheLease() {
-        TieredCache cache = engine.instance("c", settings().build());
+        TieredCache cache = engine.instance("c", leased().build());
         engine.redis.holdLease("fast:c:k", Duration.ofMinutes(1));
         AtomicInteger loads = new AtomicInteger();
         assertThat(cache.retrieve("k", value("fallback", loads))).isCompletedWithValue("fallback");
@@ -72,8 +62,8 @@ class EngineAsyncLoadTests {
 
     @Test
     void anAsynchronousLoadOvertakenByAPutOnAnotherInstanceDoesNotOverwriteIt() {
-        TieredCache a = engine.instance("c", settings().build());
-        TieredCache b = engine.instance("c", settings().build());
+        TieredCache a = engine.instance("c", leased().build());
+        TieredCache b = engine.instance("c", leased().build());
         CompletableFuture<String> read = a.retrieve("k", () -> {
             b.put("k", "newer");
             return CompletableFuture.completedFuture("older");
@@ -85,7 +75,7 @@ class EngineAsyncLoadTests {
 
     @Test
     void anAsynchronousLoadThatFailsServesTheExpiredValueWithFailSafe() {
-        TieredCache cache = engine.instance("c", settings().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
                 .failSafe(new FailSafeSettings(true, Duration.ofSeconds(10), Duration.ZERO, Duration.ZERO)).build());
         assertThat(cache.retrieve("k", value("v1", new AtomicInteger()))).isCompletedWithValue("v1");
         engine.time.advance(Duration.ofSeconds(2));
@@ -100,10 +90,11 @@ class EngineAsyncLoadTests {
 
     @Test
     void refreshAheadReloadsAnAsynchronousValueCloseToItsExpiryOnce() {
-        TieredCache cache = engine.instance("c", settings().l1Enabled(false).l2Ttl(Duration.ofSeconds(10))
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(10))
                 .refresh(new RefreshSettings(RefreshSettings.Mode.FIXED, 0.5, 1.0)).build());
         AtomicInteger loads = new AtomicInteger();
-        Supplier<CompletableFuture<String>> loader = () -> CompletableFuture.completedFuture("v" + loads.incrementAndGet());
+        Supplier<CompletableFuture<String>> loader =
+                () -> CompletableFuture.completedFuture("v" + loads.incrementAndGet());
         assertThat(cache.retrieve("k", loader)).isCompletedWithValue("v1");
         engine.time.advance(Duration.ofSeconds(6));
         assertThat(cache.retrieve("k", loader)).as("the current value, while the refresh runs")

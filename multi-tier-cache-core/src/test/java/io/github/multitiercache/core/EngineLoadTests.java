@@ -7,11 +7,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.RefreshSettings;
-import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.junit.jupiter.api.Test;
 import org.springframework.cache.Cache.ValueRetrievalException;
 import org.springframework.cache.Cache.ValueWrapper;
 
+import static io.github.multitiercache.core.FastEngine.leased;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,25 +24,15 @@ class EngineLoadTests {
 
     private final FastEngine engine = new FastEngine();
 
-    private static CacheSettings.Builder settings() {
-        return CacheSettings.defaults().toBuilder().ttlJitter(0)
-                .stampede(new StampedeSettings(true, Duration.ofSeconds(10), Duration.ofSeconds(2),
-                        StampedeSettings.OnTimeout.LOAD));
-    }
-
-    private long now() {
-        return engine.time.millis();
-    }
-
     @Test
     void aWaiterTakesTheValueTheLeaseOwnerStoresInsteadOfLoading() {
-        TieredCache cache = engine.instance("c", settings().build());
+        TieredCache cache = engine.instance("c", leased().build());
         engine.redis.holdLease("fast:c:k", Duration.ofSeconds(10));
         AtomicInteger waits = new AtomicInteger();
         engine.redis.onWait(() -> {
             if (waits.incrementAndGet() == 3) {
-                engine.redis.completeLoad("fast:c:k", new StoredEntry("from the owner", now(), now() + 60_000, 5),
-                        60_000);
+                long now = engine.now();
+                engine.redis.completeLoad("fast:c:k", new StoredEntry("from the owner", now, now + 60_000, 5), 60_000);
             }
         });
         AtomicInteger loads = new AtomicInteger();
@@ -56,7 +46,7 @@ class EngineLoadTests {
 
     @Test
     void aWaitLongerThanMaxWaitLoadsWithoutTheLeaseAndWritesOnlyIfStillAbsent() {
-        TieredCache cache = engine.instance("c", settings().build());
+        TieredCache cache = engine.instance("c", leased().build());
         engine.redis.holdLease("fast:c:k", Duration.ofMinutes(1));
         long start = engine.time.read();
         assertThat(cache.get("k", () -> "fallback")).isEqualTo("fallback");
@@ -69,7 +59,7 @@ class EngineLoadTests {
 
     @Test
     void aLeaseWhoseOwnerDiedIsTakenOverWhenItExpires() {
-        TieredCache cache = engine.instance("c", settings().build());
+        TieredCache cache = engine.instance("c", leased().build());
         engine.redis.holdLease("fast:c:k", Duration.ofMillis(300));
         assertThat(cache.get("k", () -> "taken over")).isEqualTo("taken over");
         assertThat(cache.stampedeStatistics().takeovers()).isEqualTo(1);
@@ -79,8 +69,8 @@ class EngineLoadTests {
 
     @Test
     void aLoadOvertakenByAPutOnAnotherInstanceDoesNotOverwriteIt() {
-        TieredCache a = engine.instance("c", settings().build());
-        TieredCache b = engine.instance("c", settings().build());
+        TieredCache a = engine.instance("c", leased().build());
+        TieredCache b = engine.instance("c", leased().build());
         assertThat(a.get("k", () -> {
             b.put("k", "newer");
             return "older";
@@ -92,7 +82,7 @@ class EngineLoadTests {
 
     @Test
     void failSafeServesTheExpiredValueWhenTheLoaderFailsUntilMaxStale() {
-        TieredCache cache = engine.instance("c", settings().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
                 .failSafe(new FailSafeSettings(true, Duration.ofSeconds(10), Duration.ZERO, Duration.ZERO)).build());
         assertThat(cache.get("k", () -> "v1")).isEqualTo("v1");
         engine.time.advance(Duration.ofSeconds(2));
@@ -109,7 +99,7 @@ class EngineLoadTests {
 
     @Test
     void refreshAheadReloadsAValueCloseToItsExpiryOnceWhileTheCurrentOneIsServed() {
-        TieredCache cache = engine.instance("c", settings().l1Enabled(false).l2Ttl(Duration.ofSeconds(10))
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(10))
                 .refresh(new RefreshSettings(RefreshSettings.Mode.FIXED, 0.5, 1.0)).build());
         AtomicInteger loads = new AtomicInteger();
         Callable<String> loader = () -> "v" + loads.incrementAndGet();
@@ -127,8 +117,8 @@ class EngineLoadTests {
 
     @Test
     void aDeleteOwedToRedisIsPaidWhenItAnswersAgainAndTheReplacedValueIsNeverReadAgain() {
-        TieredCache a = engine.instance("c", settings().build());
-        TieredCache b = engine.instance("c", settings().l1Enabled(false).build());
+        TieredCache a = engine.instance("c", leased().build());
+        TieredCache b = engine.instance("c", leased().l1Enabled(false).build());
         a.put("k", "old");
         engine.redis.down(true);
         a.put("k", "new");
@@ -139,7 +129,7 @@ class EngineLoadTests {
 
     @Test
     void aClearOwedToRedisIsPaidWhenItAnswersAgain() {
-        TieredCache cache = engine.instance("c", settings().build());
+        TieredCache cache = engine.instance("c", leased().build());
         cache.put("k1", 1);
         cache.put("k2", 2);
         engine.redis.down(true);

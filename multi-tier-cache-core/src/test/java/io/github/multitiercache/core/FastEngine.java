@@ -1,9 +1,11 @@
 package io.github.multitiercache.core;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.multitiercache.core.codec.JsonValueSerializer;
+import io.github.multitiercache.core.stampede.StampedeSettings;
 
 /**
  * Builds engine caches for the fast tests: every "instance" shares one {@link InMemoryRedis} and one
@@ -16,6 +18,18 @@ final class FastEngine {
     final FakeTime time = new FakeTime();
     final InMemoryRedis redis = new InMemoryRedis(time);
     private final List<TieredCache> everyCache = new CopyOnWriteArrayList<>();
+
+    /** Settings of a cache with the lease on, no jitter, and a two-second wait for another instance's load. */
+    static CacheSettings.Builder leased() {
+        return CacheSettings.defaults().toBuilder().ttlJitter(0)
+                .stampede(new StampedeSettings(true, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                        StampedeSettings.OnTimeout.LOAD));
+    }
+
+    /** @return the fake wall-clock time, in epoch milliseconds */
+    long now() {
+        return time.millis();
+    }
 
     /** A new instance's cache of this name. */
     TieredCache instance(String name, CacheSettings settings) {
