@@ -94,7 +94,7 @@ final class AsyncLoader {
      * @return a future of the value
      */
     <T> CompletableFuture<T> loadLocal(CacheKey key, Supplier<CompletableFuture<T>> loader) {
-        return flights.executeAsync(key.key(), () -> load(loader, unlocked(key, fills.ticket(key.text())), () -> { }));
+        return flights.executeAsync(key.key(), () -> load(loader, unlocked(key, fills.ticket(key.text()))));
     }
 
     /**
@@ -120,8 +120,7 @@ final class AsyncLoader {
                     }
                     stampedeStatistics.onRefresh();
                     byte[] token = Objects.requireNonNull(attempt.token());
-                    return load(loader, owner(key, lockKey, token, ticket),
-                            () -> coordinator.releaseAsync(key.redisKey(), lockKey, token))
+                    return load(loader, owner(key, lockKey, token, ticket))
                             .handle((value, error) -> {
                                 if (error != null) {
                                     stampedeStatistics.onRefreshFailure();
@@ -152,7 +151,7 @@ final class AsyncLoader {
             if (locking) {
                 stampedeStatistics.onLockBypass();
             }
-            loading = load(loader, unlocked(key, ticket), () -> { });
+            loading = load(loader, unlocked(key, ticket));
         }
         else {
             loading = new LeaseWait<>(key, loader, coordinator, lockKey, ticket, startNanos, stale).attempt();
@@ -164,23 +163,18 @@ final class AsyncLoader {
      * Starts the loader and hands its value to the sink; the future completes with the value once
      * the sink has stored it (so that the value is in Redis when the callers see it).
      */
-    private <T> CompletableFuture<T> load(Supplier<? extends CompletableFuture<? extends T>> loader, AsyncSink sink,
-            Runnable onFailure) {
+    private <T> CompletableFuture<T> load(Supplier<? extends CompletableFuture<? extends T>> loader, AsyncSink sink) {
         long start = System.nanoTime();
         CompletableFuture<? extends T> loading;
         try {
             loading = Objects.requireNonNull(loader.get(), "the loader returned no future");
         }
         catch (RuntimeException ex) {
-            statistics.loadFailures.increment();
-            onFailure.run();
-            return CompletableFuture.failedFuture(ex);
+            return failed(sink, ex);
         }
         return loading.handle((value, error) -> {
             if (error != null) {
-                statistics.loadFailures.increment();
-                onFailure.run();
-                return CompletableFuture.<T>failedFuture(unwrap(error));
+                return this.<T>failed(sink, unwrap(error));
             }
             long elapsed = System.nanoTime() - start;
             statistics.loads.increment();
@@ -190,10 +184,22 @@ final class AsyncLoader {
         }).thenCompose(next -> next);
     }
 
-    /** Where a loaded value goes; completes once it is stored (or known not to be). */
+    /** A failed load: counted, and reported to the callers once the sink has dealt with it (a lease released). */
+    private <T> CompletableFuture<T> failed(AsyncSink sink, Throwable error) {
+        statistics.loadFailures.increment();
+        return sink.failed().handle((released, releaseError) -> null).thenCompose(ignored ->
+                CompletableFuture.failedFuture(error));
+    }
+
+    /** Where a loaded value goes; each step completes once Redis has it (or is known not to). */
     private interface AsyncSink {
 
         CompletableFuture<?> loaded(@Nullable Object value, int loadMillis);
+
+        /** The load failed. */
+        default CompletableFuture<?> failed() {
+            return CompletableFuture.completedFuture(null);
+        }
     }
 
     /** Without the lease: written to both tiers, the write to Redis not awaited. */
@@ -207,26 +213,34 @@ final class AsyncLoader {
     /** As the lease's owner: written to Redis only while the lease holds the token, then to L1. */
     private AsyncSink owner(CacheKey key, byte[] lockKey, byte[] token, long ticket) {
         Leases coordinator = Objects.requireNonNull(this.coordinator);
-        return (value, millis) -> {
-            Store.Storing storing = store.storing(key, value, millis);
-            byte[] bytes = (storing != null) ? storing.bytes() : null;
-            if (storing == null || bytes == null) {
-                coordinator.releaseAsync(key.redisKey(), lockKey, token);
-                if (storing != null) {
-                    storing.fillL1(ticket);
+        return new AsyncSink() {
+            @Override
+            public CompletableFuture<?> loaded(@Nullable Object value, int millis) {
+                Store.Storing storing = store.storing(key, value, millis);
+                byte[] bytes = (storing != null) ? storing.bytes() : null;
+                if (storing == null || bytes == null) {
+                    if (storing != null) {
+                        storing.fillL1(ticket);
+                    }
+                    return failed();
                 }
-                return CompletableFuture.completedFuture(null);
+                return coordinator.storeAsync(key.redisKey(), lockKey, token, bytes, storing.physicalTtlMillis())
+                        .thenAccept(written -> {
+                            if (written) {
+                                storing.writtenAsync();
+                                storing.fillL1(ticket);
+                            }
+                            else {
+                                outcomes.notCached(key);
+                            }
+                        });
             }
-            return coordinator.storeAsync(key.redisKey(), lockKey, token, bytes, storing.physicalTtlMillis())
-                    .thenAccept(written -> {
-                        if (written) {
-                            storing.writtenAsync();
-                            storing.fillL1(ticket);
-                        }
-                        else {
-                            outcomes.notCached(key);
-                        }
-                    });
+
+            /** Releases the lease, so that a waiter takes over at once. */
+            @Override
+            public CompletableFuture<?> failed() {
+                return coordinator.releaseAsync(key.redisKey(), lockKey, token);
+            }
         };
     }
 
@@ -372,7 +386,7 @@ final class AsyncLoader {
                     }
                     if (entry == null) {
                         stampedeStatistics.onLockBypass();
-                        return load(loader, unlocked(key, ticket), () -> { });
+                        return load(loader, unlocked(key, ticket));
                     }
                     near.fill(key, entry.value(), entry.remainingMillis(expiry.now()), ticket);
                     @SuppressWarnings("unchecked")
@@ -386,8 +400,7 @@ final class AsyncLoader {
                         stampedeStatistics.onTakeover();
                     }
                     byte[] token = Objects.requireNonNull(attempt.token());
-                    return load(loader, owner(key, lockKey, token, ticket),
-                            () -> coordinator.releaseAsync(key.redisKey(), lockKey, token));
+                    return load(loader, owner(key, lockKey, token, ticket));
                 }
                 case HELD -> {
                     byte[] held = attempt.value();
@@ -415,7 +428,7 @@ final class AsyncLoader {
                 default -> {
                     done();
                     stampedeStatistics.onLockBypass();
-                    return load(loader, unlocked(key, ticket), () -> { });
+                    return load(loader, unlocked(key, ticket));
                 }
             }
         }
@@ -430,7 +443,7 @@ final class AsyncLoader {
             }
             LoadWaitTimeoutException failure = outcome.failure();
             return (failure != null) ? CompletableFuture.failedFuture(failure)
-                    : load(loader, absent(key, ticket), () -> { });
+                    : load(loader, absent(key, ticket));
         }
 
         private void done() {

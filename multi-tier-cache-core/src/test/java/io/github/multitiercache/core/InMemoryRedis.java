@@ -337,8 +337,9 @@ final class InMemoryRedis implements SharedBackend {
         }
 
         @Override
-        public void releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
+        public CompletableFuture<?> releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
             release(valueKey, lockKey, token);
+            return CompletableFuture.completedFuture(null);
         }
 
         @Override

@@ -57,8 +57,8 @@ public interface Leases {
     /** Releases a lock that still holds the token, without storing, and wakes the waiters. */
     void release(byte[] valueKey, byte[] lockKey, byte[] token);
 
-    /** As {@link #release}, without blocking. */
-    void releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token);
+    /** As {@link #release}, without blocking; completes once the store answered, never exceptionally. */
+    CompletableFuture<?> releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token);
 
     /** Deletes the lock, then writes the value: a load under way cannot overwrite it. */
     boolean put(byte[] valueKey, byte[] lockKey, byte[] value, long ttlMillis);

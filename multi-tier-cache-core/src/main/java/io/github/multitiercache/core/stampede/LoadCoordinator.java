@@ -250,10 +250,12 @@ public final class LoadCoordinator implements Leases {
      * @param valueKey the value key
      * @param lockKey its lock key
      * @param token the owner's token
+     * @return completes once Redis answered (or did not), never exceptionally
      */
     @Override
-    public void releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
-        redis.evalAsync(RELEASE, ScriptOutputType.INTEGER, new byte[][] { lockKey }, token, channel, valueKey);
+    public CompletableFuture<?> releaseAsync(byte[] valueKey, byte[] lockKey, byte[] token) {
+        return redis.evalAsync(RELEASE, ScriptOutputType.INTEGER, new byte[][] { lockKey }, token, channel,
+                valueKey);
     }
 
     /**
