@@ -99,7 +99,7 @@ class CrossInstanceInvalidationTests {
 
     /** Whether the key's L1 entry on that instance would be served. */
     private static boolean inL1(ConfigurableApplicationContext context, Object key) {
-        L1Entry entry = versions(context).getNativeCache().l1().get(key);
+        L1Entry entry = versions(context).getNativeCache().insight().l1().get(key);
         return entry != null && entry.epoch() == context.getBean(L1Guard.class).epoch();
     }
 

@@ -495,7 +495,7 @@ class InvalidationLagLoadDriver {
             this.b = b;
             this.writer = cache(a);
             this.reader = cache(b);
-            L1Tier l1 = reader.getNativeCache().l1();
+            L1Tier l1 = reader.getNativeCache().insight().l1();
             if (l1 == null) {
                 throw new IllegalStateException("cache '" + CACHE + "' has no L1");
             }

@@ -345,7 +345,7 @@ class MultiTierCacheAutoConfigurationTests {
 
                     assertThat(redis.probe().keys("*")).containsExactly("shop:books:42");
                     assertThat(books.getNativeCache()).isInstanceOfSatisfying(TieredCache.class,
-                            cache -> assertThat(cache.redisKeyOf(42L)).isEqualTo("shop:books:42"));
+                            cache -> assertThat(cache.insight().redisKeyOf(42L)).isEqualTo("shop:books:42"));
                     long ttl = redis.probe().pttl("shop:books:42");
                     // 1h spread by ±10 %, never without a TTL
                     assertThat(ttl).isBetween(Duration.ofMinutes(53).toMillis(), Duration.ofMinutes(66).toMillis());

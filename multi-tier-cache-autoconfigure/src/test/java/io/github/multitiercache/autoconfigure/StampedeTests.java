@@ -188,7 +188,7 @@ class StampedeTests {
 
     private static boolean inL1(ConfigurableApplicationContext context, String key) {
         TieredCache cache = context.getBean(MultiTierCacheManager.class).getCache("products").getNativeCache();
-        return cache.l1() != null && cache.l1().get(key) != null;
+        return cache.insight().l1() != null && cache.insight().l1().get(key) != null;
     }
 
     interface Lookup {

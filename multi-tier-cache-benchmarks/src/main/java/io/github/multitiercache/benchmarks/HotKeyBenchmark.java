@@ -128,13 +128,13 @@ public class HotKeyBenchmark {
         public void setUp(BenchmarkRedis redis) {
             context = CacheContexts.multiTier(redis.server());
             cache = MetersBenchmark.filled(context);
-            Checks.check(cache.getNativeCache().hotKeyStatistics() != null, "hot keys are on");
+            Checks.check(cache.getNativeCache().insight().hotKeyStatistics() != null, "hot keys are on");
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             // Hot keys are on: setUp checked it.
-            long promotions = Objects.requireNonNull(cache.getNativeCache().hotKeyStatistics()).promotions();
+            long promotions = Objects.requireNonNull(cache.getNativeCache().insight().hotKeyStatistics()).promotions();
             context.close();
             Checks.check(promotions > 0, "keys were found hot during the run");
         }
@@ -151,7 +151,7 @@ public class HotKeyBenchmark {
         public void setUp(BenchmarkRedis redis) {
             context = CacheContexts.multiTier(redis.server(), "multi-tier-cache.defaults.hot-keys.enabled=false");
             cache = MetersBenchmark.filled(context);
-            Checks.check(cache.getNativeCache().hotKeyStatistics() == null, "hot keys are off");
+            Checks.check(cache.getNativeCache().insight().hotKeyStatistics() == null, "hot keys are off");
         }
 
         @TearDown(Level.Trial)

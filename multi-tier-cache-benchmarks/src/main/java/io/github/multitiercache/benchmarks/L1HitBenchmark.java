@@ -114,7 +114,7 @@ public class L1HitBenchmark {
             context = CacheContexts.multiTier(redis.server());
             cache = CacheContexts.multiTierCache(context);
             engine = cache.getNativeCache();
-            l1 = Objects.requireNonNull(engine.l1(), "L1 is disabled");
+            l1 = Objects.requireNonNull(engine.insight().l1(), "L1 is disabled");
             for (Long key : Keys.fill()) {
                 cache.put(key, Product.of(key));
             }

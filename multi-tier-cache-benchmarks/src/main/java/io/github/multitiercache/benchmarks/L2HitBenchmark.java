@@ -131,7 +131,7 @@ public class L2HitBenchmark {
             redisKeys = new byte[keys.length][];
             for (int i = 0; i < keys.length; i++) {
                 cache.put(keys[i], Product.of(keys[i]));
-                redisKeys[i] = engine.redisKeyOf(keys[i]).getBytes(StandardCharsets.UTF_8);
+                redisKeys[i] = engine.insight().redisKeyOf(keys[i]).getBytes(StandardCharsets.UTF_8);
             }
             RedisClient client = (RedisClient) context.getBean(LettuceConnectionFactory.class).getRequiredNativeClient();
             connection = client.connect(ByteArrayCodec.INSTANCE);

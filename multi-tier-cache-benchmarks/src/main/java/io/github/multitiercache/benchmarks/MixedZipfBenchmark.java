@@ -144,7 +144,7 @@ public class MixedZipfBenchmark {
                     settings.compressionThreshold(), settings.maxValueSize());
             long now = System.currentTimeMillis();
             populate(context, workload, SetArgs.Builder.px(TTL.toMillis()),
-                    id -> engine.redisKeyOf(id).getBytes(StandardCharsets.UTF_8),
+                    id -> engine.insight().redisKeyOf(id).getBytes(StandardCharsets.UTF_8),
                     id -> codec.encode(new StoredEntry(Product.of(id), now, now + TTL.toMillis(), 0)));
             Long sample = workload.keys[KEY_SPACE - 1];
             Checks.hit(engine.lookup(sample), sample);

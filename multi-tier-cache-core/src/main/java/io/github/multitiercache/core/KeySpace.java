@@ -1,6 +1,10 @@
 package io.github.multitiercache.core;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 /**
  * Where one cache's keys live in Redis, and the one place that turns a caller's key into its text
@@ -17,7 +21,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class KeySpace {
 
+    private static final Log logger = LogFactory.getLog(KeySpace.class);
+
+    private final String cacheName;
     private final CacheKeyConverter converter;
+    private final AtomicBoolean warnedLocalKeys = new AtomicBoolean();
     private final byte[] valuePrefix;
     private final byte[] valuesPattern;
     private final byte[] locksPattern;
@@ -29,6 +37,7 @@ final class KeySpace {
      * @param converter turns keys into their stable text form
      */
     KeySpace(String cacheName, String keyPrefix, CacheKeyConverter converter) {
+        this.cacheName = cacheName;
         this.converter = converter;
         String segment = segment(cacheName);
         String prefix = keyPrefix.isEmpty() ? segment + ":" : keyPrefix + ":" + segment + ":";
@@ -50,6 +59,27 @@ final class KeySpace {
     CacheKey keyOf(Object key) {
         String text = converter.convert(key);
         return new CacheKey(key, text, redisKey(text));
+    }
+
+    /**
+     * Makes the key of one call, or, for a key without a stable text form, a key cached in this
+     * instance's L1 only ({@link CacheKey#local(Object)}); the first such key logs one warning.
+     * @param key the caller's key
+     * @return the key
+     */
+    CacheKey keyOrLocal(Object key) {
+        try {
+            return keyOf(key);
+        }
+        catch (RuntimeException ex) {
+            if (warnedLocalKeys.compareAndSet(false, true)) {
+                logger.warn("Cache '" + cacheName + "': keys of type " + key.getClass().getName() + " have no"
+                        + " stable text form, so they are cached in this instance's L1 only (not in Redis, and"
+                        + " not invalidated by other instances): " + ex.getMessage() + ". Use keys with a"
+                        + " stable form (strings, numbers, records of those) or a CacheKeyConverter bean.");
+            }
+            return CacheKey.local(key);
+        }
     }
 
     /**

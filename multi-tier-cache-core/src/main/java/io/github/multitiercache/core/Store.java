@@ -1,6 +1,7 @@
 package io.github.multitiercache.core;
 
 import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.redis.RedisTier;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.support.NullValue;
 
@@ -26,12 +27,14 @@ final class Store {
     private final HotKeys hotKeys;
     private final RedisRecovery recovery;
     private final InvalidationPublisher publisher;
+    private final FillGuard fills;
 
-    Store(String cacheName, boolean cachesNulls, ExpiryPolicy expiry, NearTier near, SharedTier shared,
-            HotKeys hotKeys, RedisRecovery recovery, InvalidationPublisher publisher) {
+    Store(String cacheName, boolean cachesNulls, ExpiryPolicy expiry, FillGuard fills, NearTier near,
+            SharedTier shared, HotKeys hotKeys, RedisRecovery recovery, InvalidationPublisher publisher) {
         this.cacheName = cacheName;
         this.cachesNulls = cachesNulls;
         this.expiry = expiry;
+        this.fills = fills;
         this.near = near;
         this.shared = shared;
         this.hotKeys = hotKeys;
@@ -68,6 +71,41 @@ final class Store {
         long now = expiry.now();
         byte[] bytes = shared.encode(key, new StoredEntry(value, now, now + ttl, loadMillis));
         return new Storing(key, value, ttl, bytes);
+    }
+
+    /**
+     * A put by the application: every earlier read or load of the key loses its right to fill L1,
+     * then the value is {@linkplain #store stored} and the other instances are told.
+     */
+    void put(CacheKey key, @Nullable Object value) {
+        fills.bump(key.text());
+        store(key, value, 0, true, fills.ticket(key.text()));
+    }
+
+    /**
+     * A put unless Redis holds the key (one {@code SET NX}). When the value was stored, or Redis could
+     * not be asked, it goes into L1 and the other instances are told, as for {@link #put}.
+     * @return the entry Redis holds instead, or {@code null} when this value was stored (or no entry
+     *         is known)
+     */
+    byte @Nullable [] putIfAbsent(CacheKey key, @Nullable Object value) {
+        Storing storing = storing(key, value, 0);
+        if (storing == null) {
+            return null;
+        }
+        byte[] bytes = storing.bytes();
+        RedisTier.SetIfAbsentResult result = (bytes != null)
+                ? shared.writeIfAbsent(key, bytes, storing.physicalTtlMillis(), true) : null;
+        if (result != null && !result.stored() && !result.failed()) {
+            return result.existing();
+        }
+        if (result != null && result.stored()) {
+            storing.written();
+        }
+        fills.bump(key.text());
+        storing.fillL1(fills.ticket(key.text()));
+        publisher.keysChanged(cacheName, key.text());
+        return null;
     }
 
     /**

@@ -1,20 +1,14 @@
 package io.github.multitiercache.core;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.hotkey.HotKeySettings;
-import io.github.multitiercache.core.hotkey.HotKeyStatistics;
-import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.l1.L1Tier;
 import io.github.multitiercache.core.redis.RedisTier;
@@ -72,9 +66,7 @@ public final class TieredCache {
     private final CacheStatistics statistics = new CacheStatistics();
     private final StampedeStatistics stampedeStatistics = new StampedeStatistics();
     private final LogThrottle warnings = new LogThrottle(logger);
-    private final AtomicBoolean warnedLocalKeys = new AtomicBoolean();
     private final InvalidationPublisher publisher;
-    private final CacheKeyConverter keyConverter;
     private final boolean countsL1Misses;
     private final KeySpace keys;
     private final FillGuard fills;
@@ -88,6 +80,7 @@ public final class TieredCache {
     private final Loader loader;
     private final AsyncLoader asyncLoader;
     private final RefreshAhead refreshAhead;
+    private final CacheInsight insight;
 
     /**
      * Creates the cache.
@@ -112,7 +105,7 @@ public final class TieredCache {
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(context, "context");
         this.publisher = context.publisher();
-        this.keyConverter = context.keyConverter();
+        CacheKeyConverter keyConverter = context.keyConverter();
         this.countsL1Misses = settings.l1Enabled();
         this.keys = new KeySpace(name, context.keyPrefix(), keyConverter);
         this.fills = new FillGuard(context.l1Guard());
@@ -141,7 +134,8 @@ public final class TieredCache {
         this.shared = (backend != null)
                 ? backend.tier(keys, codec, hotKeys, statistics, context.executor(), coordinator) : SharedTier.OFF;
         this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.executor());
-        this.store = new Store(name, settings.cacheNullValues(), expiry, near, shared, hotKeys, recovery, publisher);
+        this.store = new Store(name, settings.cacheNullValues(), expiry, fills, near, shared, hotKeys, recovery,
+                publisher);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
         LeaseOutcomes outcomes = new LeaseOutcomes(name, settings, failSafe, stampedeStatistics, warnings);
         SingleFlight flights = new SingleFlight();
@@ -152,6 +146,7 @@ public final class TieredCache {
                 context.ticker()::read);
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());
+        this.insight = new CacheInsight(near, hotKeys, keys, keyConverter);
         publisher.register(this);
     }
 
@@ -183,7 +178,7 @@ public final class TieredCache {
         if (local != null) {
             return local;
         }
-        CacheKey cacheKey = keyOf(key);
+        CacheKey cacheKey = keys.keyOrLocal(key);
         if (cacheKey.local()) {
             statistics.misses.increment();
             return null;
@@ -233,7 +228,7 @@ public final class TieredCache {
         if (local != null) {
             return (T) local.get();
         }
-        CacheKey cacheKey = keyOf(key);
+        CacheKey cacheKey = keys.keyOrLocal(key);
         if (cacheKey.local()) {
             statistics.misses.increment();
             return loader.loadLocal(cacheKey, valueLoader);
@@ -260,7 +255,7 @@ public final class TieredCache {
         if (local != null) {
             return CompletableFuture.completedFuture(local);
         }
-        CacheKey cacheKey = keyOf(key);
+        CacheKey cacheKey = keys.keyOrLocal(key);
         if (cacheKey.local()) {
             statistics.misses.increment();
             return null;
@@ -283,7 +278,7 @@ public final class TieredCache {
         if (local != null) {
             return CompletableFuture.completedFuture((T) local.get());
         }
-        CacheKey cacheKey = keyOf(key);
+        CacheKey cacheKey = keys.keyOrLocal(key);
         if (cacheKey.local()) {
             statistics.misses.increment();
             return asyncLoader.loadLocal(cacheKey, valueLoader);
@@ -313,14 +308,13 @@ public final class TieredCache {
             bypass("a null key");
             return;
         }
-        CacheKey cacheKey = keyOf(key);
+        CacheKey cacheKey = keys.keyOrLocal(key);
         statistics.puts.increment();
         if (!store.keeps(value)) {
             evict(cacheKey);
             return;
         }
-        fills.bump(cacheKey.text());
-        store.store(cacheKey, value, 0, true, fills.ticket(cacheKey.text()));
+        store.put(cacheKey, value);
     }
 
     /**
@@ -338,12 +332,11 @@ public final class TieredCache {
         if (local != null) {
             return local;
         }
-        CacheKey cacheKey = keyOf(key);
+        CacheKey cacheKey = keys.keyOrLocal(key);
         if (cacheKey.local()) {
             if (store.keeps(value)) {
                 statistics.puts.increment();
-                fills.bump(cacheKey.text());
-                store.store(cacheKey, value, 0, true, fills.ticket(cacheKey.text()));
+                store.put(cacheKey, value);
             }
             return null;
         }
@@ -353,21 +346,12 @@ public final class TieredCache {
             return existing;
         }
         statistics.puts.increment();
-        Store.Storing storing = Objects.requireNonNull(store.storing(cacheKey, value, 0));
-        byte[] bytes = storing.bytes();
-        RedisTier.SetIfAbsentResult result = (bytes != null)
-                ? shared.writeIfAbsent(cacheKey, bytes, storing.physicalTtlMillis(), true) : null;
-        if (result == null || result.stored() || result.failed()) {
-            if (result != null && result.stored()) {
-                storing.written();
-            }
-            fills.bump(cacheKey.text());
-            storing.fillL1(fills.ticket(cacheKey.text()));
-            publisher.keysChanged(name, cacheKey.text());
+        byte[] present = store.putIfAbsent(cacheKey, value);
+        if (present == null) {
             return null;
         }
         long ticket = fills.ticket(cacheKey.text());
-        return served(cacheKey, codec.decodeNullable(cacheKey.text(), result.existing()), ticket);
+        return served(cacheKey, codec.decodeNullable(cacheKey.text(), present), ticket);
     }
 
     /**
@@ -380,7 +364,7 @@ public final class TieredCache {
             bypass("a null key");
             return false;
         }
-        return evict(keyOf(key));
+        return evict(keys.keyOrLocal(key));
     }
 
     private boolean evict(CacheKey key) {
@@ -470,80 +454,11 @@ public final class TieredCache {
     }
 
     /**
-     * The L1 tier: with L1 disabled but hot keys pinned, a small L1 that holds hot keys only.
-     * @return the L1 tier, or {@code null} when this cache keeps nothing in L1
+     * What this cache shows of where its values live: its L1 tier, hot keys, replicas, Redis keys.
+     * @return the view, the same object on every call
      */
-    public @Nullable L1Tier l1() {
-        return near.tier();
-    }
-
-    /**
-     * The keys hot in this instance, found here or announced by other instances, hottest first,
-     * after running a review that is due.
-     * @return a snapshot, empty when hot-key handling is off
-     */
-    public List<HotKeyStatus> hotKeys() {
-        hotKeys.reviewIfDue();
-        return hotKeys.snapshot();
-    }
-
-    /**
-     * The number of keys {@link #hotKeys()} lists with the given {@link HotKeyStatus#local()}, without
-     * building that list: as of the last review, which runs now if one is due. A key no longer read
-     * may still be counted as hot here for up to one review interval ({@code hot-keys.window} / 10,
-     * between 100 ms and 1 s) after {@code hotKeys()} stopped listing it.
-     * @param local {@code true} for the keys found hot here, {@code false} for those hot here only
-     *        because another instance announced them
-     * @return the count, 0 when hot-key handling is off
-     */
-    public int hotKeyCount(boolean local) {
-        hotKeys.reviewIfDue();
-        return hotKeys.count(local);
-    }
-
-    /**
-     * The running counts of hot-key handling.
-     * @return the counts, or {@code null} when hot-key handling is off
-     */
-    public @Nullable HotKeyStatistics hotKeyStatistics() {
-        return hotKeys.enabled() ? hotKeys.statistics() : null;
-    }
-
-    /**
-     * The number of replicas each hot key of this cache has in Redis.
-     * @return 0 when hot keys are not replicated (standalone Redis, {@code hot-keys.replicas = 0})
-     */
-    public int hotKeyReplicas() {
-        return hotKeys.replicas().count();
-    }
-
-    /**
-     * The Redis keys of a key's replicas, whether or not the key is hot.
-     * @param key the cache key
-     * @return the replica keys, empty when hot keys are not replicated
-     * @throws IllegalArgumentException when the key has no stable text form
-     */
-    public List<String> replicaKeysOf(Object key) {
-        HotKeyReplicas replicas = hotKeys.replicas();
-        if (replicas.count() == 0) {
-            return List.of();
-        }
-        String text = keyConverter.convert(key);
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < replicas.count(); i++) {
-            names.add(new String(replicas.key(i, text), StandardCharsets.UTF_8));
-        }
-        return names;
-    }
-
-    /**
-     * The Redis key of a cache key: {@code prefix:cache:text}.
-     * @param key the cache key
-     * @return the Redis key
-     * @throws IllegalArgumentException when the key has no stable text form
-     */
-    public String redisKeyOf(Object key) {
-        return keys.keyOf(key).redisKeyText();
+    public CacheInsight insight() {
+        return insight;
     }
 
     // ---- internals ---------------------------------------------------------------------------
@@ -590,22 +505,6 @@ public final class TieredCache {
         catch (Exception ex) {
             statistics.loadFailures.increment();
             throw new ValueRetrievalException(key, valueLoader, ex);
-        }
-    }
-
-    /** The call's key; one without a stable text form is cached in this instance's L1 only. */
-    private CacheKey keyOf(Object key) {
-        try {
-            return keys.keyOf(key);
-        }
-        catch (RuntimeException ex) {
-            if (warnedLocalKeys.compareAndSet(false, true)) {
-                logger.warn("Cache '" + name + "': keys of type " + key.getClass().getName() + " have no stable"
-                        + " text form, so they are cached in this instance's L1 only (not in Redis, and not"
-                        + " invalidated by other instances): " + ex.getMessage() + ". Use keys with a stable"
-                        + " form (strings, numbers, records of those) or a CacheKeyConverter bean.");
-            }
-            return CacheKey.local(key);
         }
     }
 

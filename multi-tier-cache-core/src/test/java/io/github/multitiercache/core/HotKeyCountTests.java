@@ -37,34 +37,34 @@ class HotKeyCountTests {
             cache.lookup("celebrity");
         }
         at(1000);
-        assertThat(cache.hotKeys()).singleElement().satisfies(status -> assertThat(status.local()).isTrue());
-        assertThat(cache.hotKeyCount(true)).isEqualTo(1);
-        assertThat(cache.hotKeyCount(false)).isZero();
+        assertThat(cache.insight().hotKeys()).singleElement().satisfies(status -> assertThat(status.local()).isTrue());
+        assertThat(cache.insight().hotKeyCount(true)).isEqualTo(1);
+        assertThat(cache.insight().hotKeyCount(false)).isZero();
 
         // The review due now still finds the key hot: 15 % of the last window's reads are left.
         at(1850);
-        assertThat(cache.hotKeyCount(true)).isEqualTo(1);
+        assertThat(cache.insight().hotKeyCount(true)).isEqualTo(1);
         // 6 % left, below the threshold, but no review is due before 1950 ms: the count lags the list.
         at(1940);
-        assertThat(cache.hotKeyCount(true)).isEqualTo(1);
+        assertThat(cache.insight().hotKeyCount(true)).isEqualTo(1);
         at(1950);
-        assertThat(cache.hotKeyCount(true)).as("cooled down by the review a scrape runs").isZero();
-        assertThat(cache.hotKeys()).isEmpty();
-        assertThat(cache.hotKeyStatistics().cooldowns()).isEqualTo(1);
+        assertThat(cache.insight().hotKeyCount(true)).as("cooled down by the review a scrape runs").isZero();
+        assertThat(cache.insight().hotKeys()).isEmpty();
+        assertThat(cache.insight().hotKeyStatistics().cooldowns()).isEqualTo(1);
     }
 
     @Test
     void anAnnouncedKeyIsCountedUntilItsLeaseEnds() {
         cache.hotKeysAnnounced(List.of("trending"), 500);
-        assertThat(cache.hotKeys()).singleElement().extracting(HotKeyStatus::local).isEqualTo(false);
-        assertThat(cache.hotKeyCount(false)).isEqualTo(1);
-        assertThat(cache.hotKeyCount(true)).isZero();
+        assertThat(cache.insight().hotKeys()).singleElement().extracting(HotKeyStatus::local).isEqualTo(false);
+        assertThat(cache.insight().hotKeyCount(false)).isEqualTo(1);
+        assertThat(cache.insight().hotKeyCount(true)).isZero();
 
         at(499);
-        assertThat(cache.hotKeyCount(false)).isEqualTo(1);
+        assertThat(cache.insight().hotKeyCount(false)).isEqualTo(1);
         at(500);
-        assertThat(cache.hotKeyCount(false)).isZero();
-        assertThat(cache.hotKeys()).isEmpty();
+        assertThat(cache.insight().hotKeyCount(false)).isZero();
+        assertThat(cache.insight().hotKeys()).isEmpty();
     }
 
     private void at(long millis) {

@@ -51,7 +51,7 @@ class HotKeyPinningTests {
                     for (int i = 0; i < 50; i++) {
                         cache.lookup(key);
                     }
-                    return cache.hotKeys().stream().anyMatch(hot -> hot.key().equals(key.toString()) && hot.local());
+                    return cache.insight().hotKeys().stream().anyMatch(hot -> hot.key().equals(key.toString()) && hot.local());
                 });
     }
 
@@ -64,8 +64,8 @@ class HotKeyPinningTests {
 
         readUntilHot(onB, "celebrity");
         onB.lookup("celebrity");
-        assertThat(onB.l1()).as("a small L1 for hot keys").isNotNull();
-        assertThat(onB.l1().remainingNanos("celebrity")).as("pinned for hot-keys.l1-ttl")
+        assertThat(onB.insight().l1()).as("a small L1 for hot keys").isNotNull();
+        assertThat(onB.insight().l1().remainingNanos("celebrity")).as("pinned for hot-keys.l1-ttl")
                 .isGreaterThan(Duration.ofSeconds(20).toNanos());
 
         long l2Hits = onB.statistics().l2Hits();
@@ -77,10 +77,10 @@ class HotKeyPinningTests {
         assertThat(onB.statistics().l2Hits()).as("no Redis read for the pinned key").isEqualTo(l2Hits);
 
         onB.lookup("ordinary");
-        assertThat(onB.l1().remainingNanos("ordinary")).as("a key that is not hot stays out of L1").isNegative();
+        assertThat(onB.insight().l1().remainingNanos("ordinary")).as("a key that is not hot stays out of L1").isNegative();
 
         onA.evict("celebrity");
-        await().atMost(Duration.ofSeconds(5)).until(() -> onB.l1().remainingNanos("celebrity") < 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> onB.insight().l1().remainingNanos("celebrity") < 0);
         assertThat(onB.lookup("celebrity")).isNull();
 
         onA.put("celebrity", "v2");
@@ -99,20 +99,20 @@ class HotKeyPinningTests {
             for (int i = 0; i < 50; i++) {
                 onB.lookup("flash-sale");
             }
-            return onA.hotKeys().stream().anyMatch(hot -> hot.key().equals("flash-sale") && hot.announced());
+            return onA.insight().hotKeys().stream().anyMatch(hot -> hot.key().equals("flash-sale") && hot.announced());
         });
-        HotKeyStatus onAStatus = onA.hotKeys().get(0);
+        HotKeyStatus onAStatus = onA.insight().hotKeys().get(0);
         assertThat(onAStatus.local()).as("A never read it").isFalse();
         assertThat(onAStatus.replicated()).as("standalone Redis: no replicas").isFalse();
-        assertThat(onB.hotKeys()).singleElement().satisfies(onBStatus -> {
+        assertThat(onB.insight().hotKeys()).singleElement().satisfies(onBStatus -> {
             assertThat(onBStatus.local()).isTrue();
             assertThat(onBStatus.readsPerSecond()).isGreaterThanOrEqualTo(100);
         });
 
         // Traffic stops: the announcement's lease runs out on A, the sliding window empties on B.
-        await().atMost(Duration.ofSeconds(10)).until(() -> onA.hotKeys().isEmpty() && onB.hotKeys().isEmpty());
-        assertThat(onB.hotKeyStatistics().cooldowns()).isPositive();
-        assertThat(onB.hotKeyStatistics().promotions()).isPositive();
+        await().atMost(Duration.ofSeconds(10)).until(() -> onA.insight().hotKeys().isEmpty() && onB.insight().hotKeys().isEmpty());
+        assertThat(onB.insight().hotKeyStatistics().cooldowns()).isPositive();
+        assertThat(onB.insight().hotKeyStatistics().promotions()).isPositive();
     }
 
     @Test
@@ -121,8 +121,8 @@ class HotKeyPinningTests {
         cache.put("k", "v");
         readUntilHot(cache, "k");
         cache.put("k", "v2");
-        assertThat(cache.hotKeyReplicas()).isZero();
-        assertThat(cache.replicaKeysOf("k")).isEmpty();
+        assertThat(cache.insight().hotKeyReplicas()).isZero();
+        assertThat(cache.insight().replicaKeysOf("k")).isEmpty();
         assertThat((List<?>) redis.command("KEYS", "*%hot*")).isEmpty();
         assertThat(cache.lookup("k").get()).isEqualTo("v2");
     }
@@ -134,8 +134,8 @@ class HotKeyPinningTests {
         for (int i = 0; i < 500; i++) {
             cache.lookup("k");
         }
-        assertThat(cache.l1()).isNull();
-        assertThat(cache.hotKeys()).isEmpty();
-        assertThat(cache.hotKeyStatistics()).isNull();
+        assertThat(cache.insight().l1()).isNull();
+        assertThat(cache.insight().hotKeys()).isEmpty();
+        assertThat(cache.insight().hotKeyStatistics()).isNull();
     }
 }

@@ -66,7 +66,7 @@ class HotKeyReplicationClusterTests {
             for (int i = 0; i < 50; i++) {
                 cache.lookup(key);
             }
-            return cache.hotKeys().stream().anyMatch(hot -> hot.key().equals(key) && hot.replicated());
+            return cache.insight().hotKeys().stream().anyMatch(hot -> hot.key().equals(key) && hot.replicated());
         });
     }
 
@@ -75,8 +75,8 @@ class HotKeyReplicationClusterTests {
         try (TestRedis engine = TestRedis.cluster(cluster.nodeAddresses(), "hs")) {
             TieredCache cache = engine.cache("profiles", REPLICATED);
             putUntilStored(cache, "celebrity", "v1");
-            assertThat(cache.hotKeyReplicas()).isEqualTo(3);
-            List<String> replicas = cache.replicaKeysOf("celebrity");
+            assertThat(cache.insight().hotKeyReplicas()).isEqualTo(3);
+            List<String> replicas = cache.insight().replicaKeysOf("celebrity");
             assertThat(replicas).allSatisfy(key -> assertThat(key).startsWith("hs:profiles%hot{"));
             assertThat(replicas.stream().map(key -> cluster.nodeForKey(key).port()).distinct())
                     .as("one replica per master").hasSize(3);
@@ -95,7 +95,7 @@ class HotKeyReplicationClusterTests {
             assertThat(calls.values().stream().mapToLong(Long::longValue).sum()).isBetween((long) reads, reads + 50L);
             assertThat(leastBusy).as("GETs per master: %s", calls).isPositive();
             assertThat((double) busiest / leastBusy).as("GETs per master: %s", calls).isLessThanOrEqualTo(1.5);
-            assertThat(cache.hotKeyStatistics().replicaHits()).isGreaterThanOrEqualTo(reads);
+            assertThat(cache.insight().hotKeyStatistics().replicaHits()).isGreaterThanOrEqualTo(reads);
         }
     }
 
@@ -105,7 +105,7 @@ class HotKeyReplicationClusterTests {
             TieredCache cache = engine.cache("products", REPLICATED);
             putUntilStored(cache, "flash-sale", "v1");
             readUntilReplicated(cache, "flash-sale");
-            List<String> replicas = cache.replicaKeysOf("flash-sale");
+            List<String> replicas = cache.insight().replicaKeysOf("flash-sale");
 
             cache.put("flash-sale", "v2");
             Object primary = raw("hw:products:flash-sale");
@@ -150,14 +150,14 @@ class HotKeyReplicationClusterTests {
             });
             reader.start();
             try {
-                long replicaHits = onA.hotKeyStatistics().replicaHits();
+                long replicaHits = onA.insight().hotKeyStatistics().replicaHits();
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
                     for (int i = 0; i < 3; i++) {
                         assertThat(onA.lookup("k").get()).isEqualTo("v1");
                     }
-                    return onA.hotKeyStatistics().replicaHits() - replicaHits >= 10;
+                    return onA.insight().hotKeyStatistics().replicaHits() - replicaHits >= 10;
                 });
-                assertThat(onA.hotKeys()).singleElement().satisfies(hot -> {
+                assertThat(onA.insight().hotKeys()).singleElement().satisfies(hot -> {
                     assertThat(hot.announced()).isTrue();
                     assertThat(hot.local()).isFalse();
                 });

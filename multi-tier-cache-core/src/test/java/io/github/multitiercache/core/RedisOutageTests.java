@@ -115,7 +115,7 @@ class RedisOutageTests {
             cache.put("after", "written");
             assertThat(redis.command("EXISTS", "o:recover:after")).isEqualTo(1L);
         });
-        await().atMost(Duration.ofSeconds(5)).until(() -> cache.l1().remainingNanos("k") < 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.insight().l1().remainingNanos("k") < 0);
         assertThat(cache.get("k", () -> "reloaded")).isEqualTo("reloaded");
     }
 

@@ -206,11 +206,11 @@ class TieredCacheStampedeTests {
             pool.shutdownNow();
         }
         assertThat(a.stampedeStatistics().rejectedStores()).isEqualTo(1);
-        assertThat(a.l1().get("k")).isNull();
+        assertThat(a.insight().l1().get("k")).isNull();
         String stored = raw.sync().get(prefix + ":users:k");
         if (expected == null) {
             assertThat(stored).isNull();
-            assertThat(b.l1().get("k")).isNull();
+            assertThat(b.insight().l1().get("k")).isNull();
         }
         else {
             assertThat(stored).contains(expected).doesNotContain("old");

@@ -129,7 +129,7 @@ class TieredCacheTests {
         release.countDown();
         assertThat(load.get(5, TimeUnit.SECONDS)).isEqualTo("value");
 
-        assertThat(cache.l1().remainingNanos("loaded")).as("filled into L1").isPositive();
+        assertThat(cache.insight().l1().remainingNanos("loaded")).as("filled into L1").isPositive();
     }
 
     @Test
@@ -173,7 +173,7 @@ class TieredCacheTests {
             CacheSettings longL1 = settings().toBuilder().l1Ttl(Duration.ofHours(1)).ttlJitter(0).build();
             TieredCache reader = other.cache("short", longL1);
             assertThat(reader.lookup("k")).isNotNull();
-            long l1Left = TimeUnit.NANOSECONDS.toMillis(reader.l1().remainingNanos("k"));
+            long l1Left = TimeUnit.NANOSECONDS.toMillis(reader.insight().l1().remainingNanos("k"));
             assertThat(l1Left).isPositive().isLessThanOrEqualTo(3_000);
             assertThat(l1Left).isLessThanOrEqualTo(pttl(prefix + ":short:k") + 50);
         }
@@ -412,7 +412,7 @@ class TieredCacheTests {
             CompletableFuture<ValueWrapper> future = reader.retrieve("k");
             assertThat(future).isNotNull();
             assertThat(future.get(2, TimeUnit.SECONDS).get()).isEqualTo(Map.of("a", 1));
-            assertThat(reader.l1().remainingNanos("k")).isPositive();
+            assertThat(reader.insight().l1().remainingNanos("k")).isPositive();
             assertThat(reader.retrieve("absent").get(2, TimeUnit.SECONDS)).isNull();
         }
     }

@@ -88,7 +88,7 @@ class FeaturedHotKeyTests {
         assertThat(cache.statistics().l2Hits()).as("not from Redis").isEqualTo(l2Hits);
 
         service.save(6, "Tamper", new BigDecimal("15.00"));
-        assertThat(Objects.requireNonNull(cache.l1()).remainingNanos("home")).as("dropped by the write").isNegative();
+        assertThat(Objects.requireNonNull(cache.insight().l1()).remainingNanos("home")).as("dropped by the write").isNegative();
         featured(http);
         assertThat(repository.loaderCalls().featured() - loadsBefore).as("loaded again after the write").isEqualTo(2);
     }

@@ -61,7 +61,7 @@ final class Descriptions {
 
     CacheDescriptor cache(String managerName, TieredCache cache) {
         CacheStatistics statistics = cache.statistics();
-        L1Tier l1 = cache.l1();
+        L1Tier l1 = cache.insight().l1();
         L1Descriptor l1Descriptor = new L1Descriptor(l1 != null, statistics.l1Hits(), statistics.l1Misses(),
                 ratio(statistics.l1Hits(), statistics.l1Misses()), (l1 != null) ? l1.estimatedSize() : null,
                 (l1 != null) ? l1.sizeEvictions() : 0, (l1 != null) ? l1.expirations() : 0);
@@ -95,12 +95,12 @@ final class Descriptions {
     }
 
     private static HotKeysDescriptor hotKeys(TieredCache cache) {
-        HotKeyStatistics statistics = cache.hotKeyStatistics();
+        HotKeyStatistics statistics = cache.insight().hotKeyStatistics();
         if (statistics == null) {
             return new HotKeysDescriptor(false, 0, 0, 0, 0, 0, List.of());
         }
-        List<HotKeyDescriptor> keys = cache.hotKeys().stream().map(Descriptions::hotKey).toList();
-        return new HotKeysDescriptor(true, cache.hotKeyReplicas(), statistics.promotions(), statistics.cooldowns(),
+        List<HotKeyDescriptor> keys = cache.insight().hotKeys().stream().map(Descriptions::hotKey).toList();
+        return new HotKeysDescriptor(true, cache.insight().hotKeyReplicas(), statistics.promotions(), statistics.cooldowns(),
                 statistics.replicaHits(), statistics.replicaMisses(), keys);
     }
 
@@ -139,7 +139,7 @@ final class Descriptions {
     }
 
     KeyTierDescriptor l1(TieredCache cache, String keyText) {
-        L1Tier l1 = cache.l1();
+        L1Tier l1 = cache.insight().l1();
         if (l1 == null) {
             return KeyTierDescriptor.DISABLED;
         }
@@ -170,7 +170,7 @@ final class Descriptions {
     }
 
     boolean isHot(TieredCache cache, String keyText) {
-        return cache.hotKeys().stream().anyMatch(status -> status.key().equals(keyText));
+        return cache.insight().hotKeys().stream().anyMatch(status -> status.key().equals(keyText));
     }
 
     private static @Nullable Double ratio(long hits, long misses) {

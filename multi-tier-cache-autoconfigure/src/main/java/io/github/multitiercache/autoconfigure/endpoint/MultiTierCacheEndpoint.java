@@ -120,7 +120,7 @@ public class MultiTierCacheEndpoint {
         }
         String keyText = keyText(key);
         TieredCache engine = target.cache();
-        String redisKey = engine.redisKeyOf(keyText);
+        String redisKey = engine.insight().redisKeyOf(keyText);
         KeyTierDescriptor l1 = descriptions.l1(engine, keyText);
         KeyTierDescriptor l2 = descriptions.l2(engine, redisKey);
         List<String> heldIn = new ArrayList<>(2);

@@ -26,17 +26,17 @@ enum HotKeyMeters implements MultiTierCacheMeterContributor {
 
     @Override
     public void bindTo(TieredCache cache, Tags tags, MeterRegistry registry) {
-        HotKeyStatistics statistics = cache.hotKeyStatistics();
+        HotKeyStatistics statistics = cache.insight().hotKeyStatistics();
         if (statistics == null) {
             return;
         }
         // Counted without building the hot keys' list, which asks the detector and sorts, at every scrape.
-        Gauge.builder(KEYS, cache, c -> c.hotKeyCount(true))
+        Gauge.builder(KEYS, cache, c -> c.insight().hotKeyCount(true))
                 .tags(tags.and("source", "local"))
                 .description("Keys hot in this instance: found hot here (local), or hot only because another"
                         + " instance announced them (announced)")
                 .register(registry);
-        Gauge.builder(KEYS, cache, c -> c.hotKeyCount(false))
+        Gauge.builder(KEYS, cache, c -> c.insight().hotKeyCount(false))
                 .tags(tags.and("source", "announced"))
                 .register(registry);
         counter(registry, PROMOTIONS, statistics, tags, HotKeyStatistics::promotions,

@@ -33,7 +33,7 @@ final class MultiTierCacheMetrics extends CacheMeterBinder<TieredCache> {
     @Override
     protected @Nullable Long size() {
         TieredCache cache = getCache();
-        L1Tier l1 = (cache != null) ? cache.l1() : null;
+        L1Tier l1 = (cache != null) ? cache.insight().l1() : null;
         return (l1 != null) ? l1.estimatedSize() : null;
     }
 

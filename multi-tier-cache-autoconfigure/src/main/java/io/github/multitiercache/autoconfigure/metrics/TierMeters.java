@@ -23,7 +23,7 @@ enum TierMeters implements MultiTierCacheMeterContributor {
 
     @Override
     public void bindTo(TieredCache cache, Tags tags, MeterRegistry registry) {
-        L1Tier l1 = cache.l1();
+        L1Tier l1 = cache.insight().l1();
         if (l1 != null) {
             Tags l1Tags = tags.and("tier", "l1");
             gets(cache, l1Tags, "hit", registry, c -> c.statistics().l1Hits());

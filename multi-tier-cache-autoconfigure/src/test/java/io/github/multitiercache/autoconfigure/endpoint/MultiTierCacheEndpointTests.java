@@ -121,7 +121,7 @@ class MultiTierCacheEndpointTests {
             assertThat(json.read("$.hotKeys.keys[0].key", String.class)).isEqualTo("flash-sale");
             assertThat(json.read("$.hotKeys.keys[0].local", Boolean.class)).isTrue();
             assertThat(json.read("$.hotKeys.keys[0].readsPerSecond", Double.class)).isGreaterThanOrEqualTo(100);
-            assertThat(onB.getNativeCache().hotKeys()).singleElement()
+            assertThat(onB.getNativeCache().insight().hotKeys()).singleElement()
                     .satisfies(hot -> assertThat(hot.announced()).isTrue());
         });
         onA.get("flash-sale");   // the first read from Redis since the key turned hot pins it
@@ -210,7 +210,7 @@ class MultiTierCacheEndpointTests {
         assertThat(redis.command("SCAN", "0", "MATCH", "ep:books:*", "COUNT", "1000"))
                 .isEqualTo(List.of("0", List.of()));
         await().atMost(Duration.ofSeconds(5)).until(() -> !heldInL1(instanceB, "c3"));
-        assertThat(books(instanceB).getNativeCache().l1().estimatedSize()).isZero();
+        assertThat(books(instanceB).getNativeCache().insight().l1().estimatedSize()).isZero();
         assertThat(books(instanceB).get("c3")).isNull();
     }
 
@@ -237,7 +237,7 @@ class MultiTierCacheEndpointTests {
 
     private static boolean heldInL1(ConfigurableApplicationContext instance, String key) {
         L1Guard guard = instance.getBean(MultiTierCacheManager.class).getContext().l1Guard();
-        return books(instance).getNativeCache().l1().remainingNanosByText(key, guard.epoch()) > 0;
+        return books(instance).getNativeCache().insight().l1().remainingNanosByText(key, guard.epoch()) > 0;
     }
 
     private static MultiTierCache books(ConfigurableApplicationContext instance) {

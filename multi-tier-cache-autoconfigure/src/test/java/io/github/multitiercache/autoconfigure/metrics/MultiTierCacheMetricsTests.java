@@ -81,7 +81,7 @@ class MultiTierCacheMetricsTests {
             assertThat(counter(registry, "cache.puts")).isEqualTo(1);
             assertThat(counter(registry, "cache.evictions")).isEqualTo(1);
             assertThat(registry.get("cache.size").tags("cache", "books", "cache.manager", "cacheManager").gauge()
-                    .value()).isEqualTo(books.getNativeCache().l1().estimatedSize()).isEqualTo(1);
+                    .value()).isEqualTo(books.getNativeCache().insight().l1().estimatedSize()).isEqualTo(1);
         });
     }
 
@@ -131,8 +131,8 @@ class MultiTierCacheMetricsTests {
                     for (int i = 0; i < 3; i++) {
                         brief.put("k" + i, "v" + i);
                     }
-                    L1Tier smallL1 = small.getNativeCache().l1();
-                    L1Tier briefL1 = brief.getNativeCache().l1();
+                    L1Tier smallL1 = small.getNativeCache().insight().l1();
+                    L1Tier briefL1 = brief.getNativeCache().insight().l1();
 
                     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                         smallL1.cleanUp();

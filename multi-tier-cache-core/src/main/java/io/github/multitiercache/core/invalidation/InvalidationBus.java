@@ -2,20 +2,11 @@ package io.github.multitiercache.core.invalidation;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -23,9 +14,7 @@ import java.util.function.LongSupplier;
 import io.github.multitiercache.core.InvalidationPublisher;
 import io.github.multitiercache.core.L1Guard;
 import io.github.multitiercache.core.TieredCache;
-import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -82,6 +71,9 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
  * {@link #stop()}. A Redis restart thus logs one degraded WARN, one live INFO and one gap WARN
  * per instance, however many gaps it caused.
  *
+ * <p>The bus receives and checks messages, and runs the heartbeat; it sends through its
+ * {@link Outbox} and keeps L1's trust in its {@link ChannelTrust}.
+ *
  * <p>The bus owns a {@link RedisMessageListenerContainer} that dispatches each message on the
  * thread that received it, so messages are handled in the order Redis delivered them (a container
  * that hands messages to a pool, as a shared one does by default, may reorder them, and a reordered
@@ -95,7 +87,6 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
 
     private static final Log logger = LogFactory.getLog(InvalidationBus.class);
 
-    private final RedisTier redis;
     private final RedisMessageListenerContainer container;
     private final ThreadPoolTaskScheduler scheduler;
     private final L1Guard guard;
@@ -103,41 +94,12 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     private final LongSupplier nanoClock;
     private final Clock clock;
     private final String sender = UUID.randomUUID().toString();
-    private final byte[] channel;
-    private final ChannelTopic topic;
     private final ConcurrentMap<String, TieredCache> caches = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, SenderState> senders = new ConcurrentHashMap<>();
     private final InvalidationStatistics statistics = new InvalidationStatistics();
+    private final Outbox outbox;
+    private final ChannelTrust trust;
 
-    /**
-     * The most invalidation batches published and not yet acknowledged at one time. One would make
-     * a key changed while a publish is under way wait for that round trip; two let it go at once
-     * unless writes come faster than two per round trip, and keep the message rate bounded by the
-     * round trip all the same.
-     */
-    private static final int MAX_BATCHES_IN_FLIGHT = 2;
-
-    /** The longest a gap waits to be logged while gaps keep coming without a pause. */
-    static final Duration GAP_REPORT_MAX_AGE = Duration.ofMinutes(1);
-
-    // Lock order: sendLock, then queueLock.
-    private final Object queueLock = new Object();
-    private final Map<String, Set<String>> queuedKeys = new LinkedHashMap<>();
-    private final Set<String> queuedClears = new LinkedHashSet<>();
-    private int batchesInFlight;
-    private boolean flushScheduled;
-    private long lastSentNanos;
-
-    private final Object sendLock = new Object();
-    private long sequence;
-
-    private volatile long lastOwnHeartbeatSentNanos;
-
-    // Guards the degraded/live transitions, their times and the gap report.
-    private final Object stateLock = new Object();
-    private final GapReport gapReport;
-    private long degradedSinceNanos;
-    private long liveSinceNanos;
     private volatile long subscribedAtNanos;
     private volatile boolean running;
     private volatile @Nullable ScheduledFuture<?> ticks;
@@ -154,27 +116,26 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
      */
     public InvalidationBus(RedisTier redis, RedisConnectionFactory connectionFactory, L1Guard guard,
             InvalidationSettings settings, LongSupplier nanoClock, Clock clock) {
-        this.redis = Objects.requireNonNull(redis, "redis");
+        Objects.requireNonNull(redis, "redis");
         this.guard = Objects.requireNonNull(guard, "guard");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.channel = settings.channel().getBytes(StandardCharsets.UTF_8);
-        this.lastSentNanos = nanoClock.getAsLong() - settings.batchWindow().toNanos();
-        this.topic = new ChannelTopic(settings.channel());
-        this.gapReport = new GapReport(settings.channel());
         this.container = new RedisMessageListenerContainer();
         container.setConnectionFactory(connectionFactory);
         container.setTaskExecutor(Runnable::run);
         container.setRecoveryInterval(settings.heartbeatInterval().toMillis());
         container.setErrorHandler(error -> logger.warn("Invalidation channel error: " + error));
-        container.addMessageListener(this, topic);
+        container.addMessageListener(this, new ChannelTopic(settings.channel()));
         container.afterPropertiesSet();
         this.scheduler = new ThreadPoolTaskScheduler();
         scheduler.setPoolSize(1);
         scheduler.setThreadNamePrefix("mtc-invalidation-");
         scheduler.setDaemon(true);
         scheduler.setWaitForTasksToCompleteOnShutdown(false);
+        this.outbox = new Outbox(redis, settings.channel().getBytes(StandardCharsets.UTF_8), sender, settings,
+                statistics, scheduler, nanoClock, clock, () -> running);
+        this.trust = new ChannelTrust(guard, settings, statistics, redis.circuitBreaker(), sender, nanoClock);
     }
 
     /**
@@ -220,21 +181,12 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
 
     @Override
     public void keysChanged(String cacheName, String keyText) {
-        synchronized (queueLock) {
-            if (!queuedClears.contains(cacheName)) {
-                queuedKeys.computeIfAbsent(cacheName, name -> new LinkedHashSet<>()).add(keyText);
-            }
-        }
-        sendQueued();
+        outbox.keyChanged(cacheName, keyText);
     }
 
     @Override
     public void cacheCleared(String cacheName) {
-        synchronized (queueLock) {
-            queuedKeys.remove(cacheName);
-            queuedClears.add(cacheName);
-        }
-        sendQueued();
+        outbox.cacheCleared(cacheName);
     }
 
     @Override
@@ -245,176 +197,8 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         int limit = settings.maxKeysPerMessage();
         for (int from = 0; from < keyTexts.size(); from += limit) {
             List<String> keys = List.copyOf(keyTexts.subList(from, Math.min(keyTexts.size(), from + limit)));
-            publish(InvalidationMessage.HOT_KEYS, null,
+            outbox.publish(InvalidationMessage.HOT_KEYS, null,
                     List.of(new InvalidationMessage.Operation(cacheName, keys, null, leaseMillis)));
-        }
-    }
-
-    /**
-     * Sends the queued changes as one batch if the bus may send now: fewer than
-     * {@link #MAX_BATCHES_IN_FLIGHT} batches in flight and, with a batch window, the window since
-     * the last batch passed. Otherwise they wait for an acknowledgement (which calls this again) or
-     * for the flush scheduled at the window's end.
-     */
-    private void sendQueued() {
-        synchronized (queueLock) {
-            if (!maySend()) {
-                return;
-            }
-        }
-        if (Thread.currentThread() instanceof FastThreadLocalThread && sendElsewhere()) {
-            return;
-        }
-        CompletableFuture<?> published;
-        synchronized (sendLock) {
-            List<InvalidationMessage.Operation> operations;
-            synchronized (queueLock) {
-                // Another thread may have sent the queue meanwhile.
-                if (!maySend()) {
-                    return;
-                }
-                batchesInFlight++;
-                lastSentNanos = nanoClock.getAsLong();
-                operations = drainQueue();
-            }
-            // Still under sendLock: a later batch cannot overtake this one on its way to Redis.
-            published = publishOperations(operations);
-        }
-        published.whenComplete((ignored, error) -> {
-            synchronized (queueLock) {
-                batchesInFlight--;
-            }
-            sendQueued();
-        });
-    }
-
-    /**
-     * Hands the sending to the bus's own thread. On an I/O event-loop thread (an acknowledgement,
-     * a write from a reactive pipeline) Netty writes at once, ahead of writes that other threads
-     * handed to that event loop before: a message could reach Redis before one with a lower number,
-     * and the receivers would see a gap.
-     * @return whether the bus's thread took it; {@code false} once the bus has stopped
-     */
-    private boolean sendElsewhere() {
-        try {
-            scheduler.execute(this::sendQueued);
-            return true;
-        }
-        catch (RejectedExecutionException | IllegalStateException ex) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether the queue may be sent now; schedules a flush when only the batch window holds it
-     * back. Called under {@code queueLock}.
-     */
-    private boolean maySend() {
-        if (flushScheduled || batchesInFlight >= MAX_BATCHES_IN_FLIGHT
-                || (queuedKeys.isEmpty() && queuedClears.isEmpty())) {
-            return false;
-        }
-        long wait = settings.batchWindow().toNanos() - (nanoClock.getAsLong() - lastSentNanos);
-        if (wait > 0 && running) {
-            flushScheduled = true;
-            scheduler.schedule(this::scheduledFlush, Instant.now().plusNanos(wait));
-            return false;
-        }
-        return true;
-    }
-
-    private void scheduledFlush() {
-        synchronized (queueLock) {
-            flushScheduled = false;
-        }
-        sendQueued();
-    }
-
-    private List<InvalidationMessage.Operation> drainQueue() {
-        List<InvalidationMessage.Operation> operations = new ArrayList<>();
-        for (String cache : queuedClears) {
-            operations.add(new InvalidationMessage.Operation(cache, null, true));
-        }
-        queuedKeys.forEach((cache, keys) -> operations.add(new InvalidationMessage.Operation(cache, List.copyOf(keys), null)));
-        queuedClears.clear();
-        queuedKeys.clear();
-        return operations;
-    }
-
-    private CompletableFuture<?> publishOperations(List<InvalidationMessage.Operation> operations) {
-        List<List<InvalidationMessage.Operation>> messages = split(operations);
-        CompletableFuture<?> last = CompletableFuture.completedFuture(null);
-        for (List<InvalidationMessage.Operation> message : messages) {
-            int keys = message.stream().mapToInt(op -> (op.keys() != null) ? op.keys().size() : 1).sum();
-            statistics.keysSent.add(keys);
-            last = publish(InvalidationMessage.INVALIDATE, null, message);
-        }
-        return last;
-    }
-
-    /** Splits operations into messages of at most {@code maxKeysPerMessage} keys. */
-    private List<List<InvalidationMessage.Operation>> split(List<InvalidationMessage.Operation> operations) {
-        int limit = settings.maxKeysPerMessage();
-        List<List<InvalidationMessage.Operation>> messages = new ArrayList<>();
-        List<InvalidationMessage.Operation> current = new ArrayList<>();
-        int size = 0;
-        for (InvalidationMessage.Operation operation : operations) {
-            List<String> keys = (operation.keys() != null) ? operation.keys() : List.of();
-            int from = 0;
-            do {
-                int room = limit - size;
-                if (room == 0) {
-                    messages.add(current);
-                    current = new ArrayList<>();
-                    size = 0;
-                    room = limit;
-                }
-                if (operation.clearsAll()) {
-                    current.add(operation);
-                    size++;
-                    break;
-                }
-                int to = Math.min(keys.size(), from + room);
-                current.add(new InvalidationMessage.Operation(operation.cache(), keys.subList(from, to), null));
-                size += to - from;
-                from = to;
-            }
-            while (from < keys.size());
-        }
-        if (!current.isEmpty()) {
-            messages.add(current);
-        }
-        return messages;
-    }
-
-    /**
-     * Numbers and publishes one message. Numbering and handing to Redis happen under one lock, so
-     * messages reach Redis in the order of their numbers.
-     */
-    private CompletableFuture<Boolean> publish(String type, @Nullable Long senderNanos,
-            @Nullable List<InvalidationMessage.Operation> operations) {
-        synchronized (sendLock) {
-            InvalidationMessage message = new InvalidationMessage(InvalidationMessage.VERSION, sender, ++sequence,
-                    nowMicros(), type, senderNanos, operations);
-            byte[] bytes;
-            try {
-                bytes = message.toBytes();
-            }
-            catch (RuntimeException ex) {
-                // The number is spent: receivers will see the gap and drop their L1.
-                statistics.publishFailures.increment();
-                logger.warn("Cannot encode an invalidation message: " + ex);
-                return CompletableFuture.completedFuture(false);
-            }
-            return redis.publishAsync(channel, bytes).whenComplete((published, error) -> {
-                if (Boolean.TRUE.equals(published)) {
-                    statistics.messagesSent.increment();
-                }
-                else {
-                    // The number is spent: receivers will see the gap and drop their L1.
-                    statistics.publishFailures.increment();
-                }
-            });
         }
     }
 
@@ -429,18 +213,18 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         catch (IllegalArgumentException ex) {
             // It may have carried an invalidation: distrust everything.
             long now = nanoClock.getAsLong();
-            gap(now, () -> gapReport.unreadable(String.valueOf(ex.getMessage()), now));
+            trust.gap(report -> report.unreadable(String.valueOf(ex.getMessage()), now));
             return;
         }
         if (sender.equals(received.sender())) {
             if (InvalidationMessage.HEARTBEAT.equals(received.type()) && received.senderNanos() != null) {
-                ownHeartbeat(received.senderNanos());
+                trust.ownHeartbeat(received.senderNanos(), running);
             }
             return;
         }
         statistics.messagesReceived.increment();
         statistics.lastReceivedAtMillis = clock.millis();
-        long lag = nowMicros() - received.sentAtMicros();
+        long lag = Outbox.micros(clock) - received.sentAtMicros();
         lagListener.accept(Math.max(0, lag));
         checkSequence(received);
         if (InvalidationMessage.BYE.equals(received.type())) {
@@ -466,7 +250,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
             // A sender heard first in mid-sequence, long after we subscribed: we lost its earlier messages.
             boolean settled = now - subscribedAtNanos > 2 * settings.heartbeatInterval().toNanos();
             if (received.sequence() > 1 && settled && !InvalidationMessage.HEARTBEAT.equals(received.type())) {
-                gap(now, () -> gapReport.firstInMidSequence(received.sender(), received.sequence(), now));
+                trust.gap(report -> report.firstInMidSequence(received.sender(), received.sequence(), now));
             }
             return;
         }
@@ -476,7 +260,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
         known.lastSeenNanos = now;
         if (received.sequence() > expected) {
-            gap(now, () -> gapReport.lost(received.sender(), received.sequence() - expected, now));
+            trust.gap(report -> report.lost(received.sender(), received.sequence() - expected, now));
         }
     }
 
@@ -508,51 +292,6 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
     }
 
-    private void ownHeartbeat(long sentNanos) {
-        statistics.heartbeatsReceived.increment();
-        long now = nanoClock.getAsLong();
-        long roundTrip = now - sentNanos;
-        statistics.lastHeartbeatRoundTripNanos = roundTrip;
-        if (sentNanos > lastOwnHeartbeatSentNanos) {
-            lastOwnHeartbeatSentNanos = sentNanos;
-        }
-        // Only a heartbeat that the next tick() will still accept ends degraded mode. A stale one
-        // (queued by Lettuce during an outage and published on reconnecting), or one that barely
-        // made it, would end it until the next tick only; so would any heartbeat while the breaker
-        // refuses commands (a probe that timed out although Redis then ran it), since the next
-        // heartbeats are never published.
-        if (!guard.isDegraded() || !running || roundTrip > recoveryWindowNanos()
-                || redis.circuitBreaker().state() != CircuitBreaker.State.CLOSED) {
-            return;
-        }
-        long degradedFor;
-        synchronized (stateLock) {
-            if (!guard.isDegraded()) {
-                return;
-            }
-            guard.setDegraded(false);
-            liveSinceNanos = now;
-            degradedFor = now - degradedSinceNanos;
-        }
-        logger.info("Invalidation channel " + settings.channel() + " is live again after " + degradedFor / 1_000_000
-                + "ms degraded; L1 is trusted again");
-    }
-
-    /** An own heartbeat sent longer ago than this has not come back in time. */
-    private long trustWindowNanos() {
-        return settings.maxStaleness().minus(settings.heartbeatInterval()).toNanos();
-    }
-
-    /**
-     * The longest round trip of an own heartbeat that ends degraded mode: one that leaves the
-     * trust window open until the next tick, an interval later, or at least half the window when
-     * the interval is that long (max-staleness may be as small as two intervals).
-     */
-    private long recoveryWindowNanos() {
-        long window = trustWindowNanos();
-        return window - Math.min(settings.heartbeatInterval().toNanos(), window / 2);
-    }
-
     @Override
     public void onChannelSubscribed(byte[] subscribed, long count) {
         long now = nanoClock.getAsLong();
@@ -560,7 +299,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         subscribedAtNanos = now;
         if (resubscription) {
             // Messages published while we were not subscribed are lost for good.
-            gap(now, () -> gapReport.resubscribed(now));
+            trust.gap(report -> report.resubscribed(now));
         }
         else {
             // Entries filled before the first subscription may have missed invalidations.
@@ -571,7 +310,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     @Override
     public void onChannelUnsubscribed(byte[] unsubscribed, long count) {
         if (running) {
-            degrade("unsubscribed from " + settings.channel());
+            trust.degrade("unsubscribed from " + settings.channel());
         }
     }
 
@@ -587,20 +326,17 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
                 startContainer();
             }
             long now = nanoClock.getAsLong();
-            if (now - lastOwnHeartbeatSentNanos > trustWindowNanos() && !guard.isDegraded()) {
-                degrade("no heartbeat of this instance came back through " + settings.channel() + " for "
-                        + (now - lastOwnHeartbeatSentNanos) / 1_000_000 + "ms");
-            }
+            trust.checkHeartbeats(now);
             long silence = settings.maxStaleness().toNanos();
             senders.forEach((id, state) -> {
                 if (now - state.lastSeenNanos > silence && senders.remove(id, state)) {
                     // It may have published invalidations we never received (a partitioned writer).
-                    gap(now, () -> gapReport.silent(id, now));
+                    trust.gap(report -> report.silent(id, now));
                 }
             });
-            reportGapsIfDue(now);
+            trust.reportGapsIfDue(now);
             statistics.heartbeatsSent.increment();
-            publish(InvalidationMessage.HEARTBEAT, now, null);
+            outbox.publish(InvalidationMessage.HEARTBEAT, now, null);
         }
         catch (RuntimeException ex) {
             logger.warn("Invalidation heartbeat failed: " + ex);
@@ -618,63 +354,6 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         }
     }
 
-    /**
-     * Drops the whole L1 at once, for a gap that {@code recording} adds to the report logged when
-     * the episode is over.
-     */
-    private void gap(long now, Runnable recording) {
-        statistics.gaps.increment();
-        statistics.flushes.increment();
-        guard.invalidateAll();
-        synchronized (stateLock) {
-            recording.run();
-        }
-    }
-
-    /**
-     * Logs the gaps recorded so far once the episode they belong to is over: the channel has been
-     * live, with no new gap, for {@code maxStaleness} (after a reconnection every peer has sent a
-     * message by then, and queued publishes have been delivered), or gaps have kept coming for
-     * {@link #GAP_REPORT_MAX_AGE}. Never while degraded: a gap then belongs to the outage, whose
-     * end brings more.
-     */
-    private void reportGapsIfDue(long now) {
-        String line;
-        synchronized (stateLock) {
-            if (!gapReport.isPending() || guard.isDegraded()) {
-                return;
-            }
-            long quietSince = Math.max(gapReport.lastNanos(), liveSinceNanos);
-            long episodeStart = Math.max(gapReport.firstNanos(), liveSinceNanos);
-            if (now - quietSince < settings.maxStaleness().toNanos()
-                    && now - episodeStart < GAP_REPORT_MAX_AGE.toNanos()) {
-                return;
-            }
-            line = gapReport.take();
-        }
-        logGaps(line);
-    }
-
-    private void logGaps(@Nullable String line) {
-        if (line != null) {
-            logger.warn(line + "; this instance is " + sender);
-        }
-    }
-
-    /** Degrades L1 unless it is already, logging the transition once. */
-    private void degrade(String reason) {
-        synchronized (stateLock) {
-            if (guard.isDegraded()) {
-                return;
-            }
-            guard.setDegraded(true);
-            degradedSinceNanos = nanoClock.getAsLong();
-        }
-        statistics.flushes.increment();
-        statistics.degradations.increment();
-        logger.warn("L1 is degraded (entries live at most " + settings.degradedL1Ttl() + ") after " + reason);
-    }
-
     // ---- lifecycle ---------------------------------------------------------------------------
 
     @Override
@@ -682,10 +361,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         if (running) {
             return;
         }
-        lastOwnHeartbeatSentNanos = nanoClock.getAsLong();
-        synchronized (stateLock) {
-            liveSinceNanos = lastOwnHeartbeatSentNanos;
-        }
+        trust.started();
         running = true;
         scheduler.initialize();
         startContainer();
@@ -702,24 +378,11 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         if (scheduled != null) {
             scheduled.cancel(false);
         }
-        synchronized (sendLock) {
-            // Whatever is queued goes out before the goodbye, after which receivers forget this sender.
-            List<InvalidationMessage.Operation> operations;
-            synchronized (queueLock) {
-                operations = drainQueue();
-            }
-            if (!operations.isEmpty()) {
-                publishOperations(operations);
-            }
-            publish(InvalidationMessage.BYE, null, null);
-        }
+        // Whatever is queued goes out before the goodbye, after which receivers forget this sender.
+        outbox.sendQueuedThenBye();
         container.stop();
         scheduler.shutdown();
-        String unreported;
-        synchronized (stateLock) {
-            unreported = gapReport.take();
-        }
-        logGaps(unreported);
+        trust.reportGaps();
     }
 
     @Override
@@ -736,11 +399,6 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     @Override
     public boolean isRunning() {
         return running;
-    }
-
-    private long nowMicros() {
-        Instant now = clock.instant();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     private static final class SenderState {

@@ -34,7 +34,7 @@ class ClusterInvalidationTests {
             await().atMost(Duration.ofSeconds(2)).until(() -> b.bus.statistics().keysReceived() == 30);
             for (int i = 0; i < 30; i++) {
                 assertThat(onB.lookup(i).get()).isEqualTo("v1");
-                assertThat(onB.l1().remainingNanos(i)).isPositive();
+                assertThat(onB.insight().l1().remainingNanos(i)).isPositive();
             }
             for (int i = 0; i < 30; i++) {
                 onA.put(i, "v2");

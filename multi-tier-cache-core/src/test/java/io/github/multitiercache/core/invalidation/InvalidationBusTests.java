@@ -69,14 +69,14 @@ class InvalidationBusTests {
         // Let A's invalidation of v1 arrive first: a fill racing with it is (rightly) not kept in L1.
         await().atMost(Duration.ofSeconds(1)).until(() -> b.bus.statistics().keysReceived() == 1);
         assertThat(onB.lookup("k").get()).isEqualTo("v1");
-        assertThat(onB.l1().remainingNanos("k")).isPositive();
+        assertThat(onB.insight().l1().remainingNanos("k")).isPositive();
 
         onA.put("k", "v2");
-        await().atMost(Duration.ofSeconds(1)).until(() -> onB.l1().remainingNanos("k") < 0);
+        await().atMost(Duration.ofSeconds(1)).until(() -> onB.insight().l1().remainingNanos("k") < 0);
         assertThat(onB.lookup("k").get()).isEqualTo("v2");
 
         onA.evict("k");
-        await().atMost(Duration.ofSeconds(1)).until(() -> onB.l1().remainingNanos("k") < 0);
+        await().atMost(Duration.ofSeconds(1)).until(() -> onB.insight().l1().remainingNanos("k") < 0);
         assertThat(onB.lookup("k")).isNull();
 
         assertThat(a.bus.statistics().keysReceived()).isZero();
@@ -95,12 +95,12 @@ class InvalidationBusTests {
         await().atMost(Duration.ofSeconds(1)).until(() -> b.bus.statistics().keysReceived() == 10);
         for (int i = 0; i < 10; i++) {
             onB.lookup(i);
-            assertThat(onB.l1().remainingNanos(i)).isPositive();
+            assertThat(onB.insight().l1().remainingNanos(i)).isPositive();
         }
         onA.clear();
         await().atMost(Duration.ofSeconds(1)).untilAsserted(() -> {
             for (int i = 0; i < 10; i++) {
-                assertThat(onB.l1().remainingNanos(i)).isNegative();
+                assertThat(onB.insight().l1().remainingNanos(i)).isNegative();
             }
         });
     }
