@@ -47,6 +47,7 @@ final class AsyncLoader {
     private final LeaseOutcomes outcomes;
     private final SingleFlight flights;
     private final Executor executor;
+    private final Delays delays;
     private final @Nullable Leases coordinator;
     private final CacheStatistics statistics;
     private final StampedeStatistics stampedeStatistics;
@@ -56,8 +57,8 @@ final class AsyncLoader {
 
     AsyncLoader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
             SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, LeaseOutcomes outcomes,
-            SingleFlight flights, Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
-            LogThrottle warnings, LongSupplier nanoClock) {
+            SingleFlight flights, Executor executor, Delays delays, CacheStatistics statistics,
+            StampedeStatistics stampedeStatistics, LogThrottle warnings, LongSupplier nanoClock) {
         this.name = name;
         this.settings = settings;
         this.expiry = expiry;
@@ -70,6 +71,7 @@ final class AsyncLoader {
         this.outcomes = outcomes;
         this.flights = flights;
         this.executor = executor;
+        this.delays = delays;
         this.coordinator = shared.coordinator();
         this.statistics = statistics;
         this.stampedeStatistics = stampedeStatistics;
@@ -318,7 +320,7 @@ final class AsyncLoader {
 
     private void after(long nanos, Runnable action) {
         try {
-            CompletableFuture.delayedExecutor(Math.max(0, nanos), TimeUnit.NANOSECONDS, executor).execute(action);
+            delays.after(nanos, action);
         }
         catch (RejectedExecutionException ex) {
             // Shutting down: the load's own outcome completes the caller.

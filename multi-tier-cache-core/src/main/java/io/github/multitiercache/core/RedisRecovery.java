@@ -1,9 +1,7 @@
 package io.github.multitiercache.core;
 
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,7 +34,7 @@ final class RedisRecovery {
     private final FillGuard fills;
     private final HotKeys hotKeys;
     private final InvalidationPublisher publisher;
-    private final Executor executor;
+    private final Delays delays;
     // Owed deletes by key text: one per key, however often it was owed.
     private final Map<String, CacheKey> pendingDeletes = new ConcurrentHashMap<>();
     private final AtomicBoolean retryScheduled = new AtomicBoolean();
@@ -45,14 +43,14 @@ final class RedisRecovery {
     private volatile long retryMillis = FIRST_RETRY_MILLIS;
 
     RedisRecovery(String cacheName, SharedTier shared, NearTier near, FillGuard fills, HotKeys hotKeys,
-            InvalidationPublisher publisher, Executor executor) {
+            InvalidationPublisher publisher, Delays delays) {
         this.cacheName = cacheName;
         this.shared = shared;
         this.near = near;
         this.fills = fills;
         this.hotKeys = hotKeys;
         this.publisher = publisher;
-        this.executor = executor;
+        this.delays = delays;
         shared.onRecovery(this::redisRecovered);
     }
 
@@ -110,13 +108,13 @@ final class RedisRecovery {
         long delay = retryMillis;
         retryMillis = Math.min(MAX_RETRY_MILLIS, delay * 2);
         try {
-            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, executor).execute(() -> {
+            delays.after(TimeUnit.MILLISECONDS.toNanos(delay), () -> {
                 retryScheduled.set(false);
                 replay();
             });
         }
         catch (RejectedExecutionException ex) {
-            // The executor is shutting down; what is owed is paid on the next recovery, if any.
+            // The timer is shutting down; what is owed is paid on the next recovery, if any.
             retryScheduled.set(false);
         }
     }

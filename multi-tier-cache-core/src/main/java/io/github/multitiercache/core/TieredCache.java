@@ -133,7 +133,7 @@ public final class TieredCache {
                 ? backend.leases(KeySpace.loadedChannel(context.keyPrefix()), stampedeStatistics) : null;
         this.shared = (backend != null)
                 ? backend.tier(keys, codec, hotKeys, statistics, context.executor(), coordinator) : SharedTier.OFF;
-        this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.executor());
+        this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.delays());
         this.store = new Store(name, settings.cacheNullValues(), expiry, fills, near, shared, hotKeys, recovery,
                 publisher);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
@@ -142,7 +142,7 @@ public final class TieredCache {
         this.loader = new Loader(name, settings, expiry, fills, near, shared, codec, store, failSafe, outcomes,
                 flights, context.executor(), statistics, stampedeStatistics, warnings, context.ticker()::read);
         this.asyncLoader = new AsyncLoader(name, settings, expiry, fills, near, shared, codec, store, failSafe,
-                outcomes, flights, context.executor(), statistics, stampedeStatistics, warnings,
+                outcomes, flights, context.executor(), context.delays(), statistics, stampedeStatistics, warnings,
                 context.ticker()::read);
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());

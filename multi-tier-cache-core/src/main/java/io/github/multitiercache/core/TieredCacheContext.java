@@ -23,6 +23,7 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * @param clock wall-clock time, for expiry timestamps stored in Redis
  * @param ticker monotonic time, for L1 expiry
  * @param executor runs L1 maintenance and background work
+ * @param delays runs delayed work: retries of what Redis is owed, timeouts of asynchronous loads
  */
 public record TieredCacheContext(
         @Nullable RedisTier redis,
@@ -34,7 +35,8 @@ public record TieredCacheContext(
         L1Guard l1Guard,
         Clock clock,
         Ticker ticker,
-        Executor executor) {
+        Executor executor,
+        Delays delays) {
 
     /** Checks that every required component is present and the prefix is usable. */
     public TieredCacheContext {
@@ -47,9 +49,20 @@ public record TieredCacheContext(
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(executor, "executor");
+        Objects.requireNonNull(delays, "delays");
         if (keyPrefix.chars().anyMatch(Character::isWhitespace)) {
             throw new IllegalArgumentException("key prefix must not contain white space but was '" + keyPrefix + "'");
         }
+    }
+
+    /**
+     * A context whose delays run in real time on {@code executor}: see the canonical constructor.
+     */
+    public TieredCacheContext(@Nullable RedisTier redis, RedisSerializer<Object> serializer,
+            CacheKeyConverter keyConverter, String keyPrefix, TtlJitter jitter, InvalidationPublisher publisher,
+            L1Guard l1Guard, Clock clock, Ticker ticker, Executor executor) {
+        this(redis, serializer, keyConverter, keyPrefix, jitter, publisher, l1Guard, clock, ticker, executor,
+                Delays.on(executor));
     }
 
     /**
@@ -60,6 +73,6 @@ public record TieredCacheContext(
      */
     public TieredCacheContext withInvalidation(InvalidationPublisher publisher, L1Guard l1Guard) {
         return new TieredCacheContext(redis, serializer, keyConverter, keyPrefix, jitter, publisher, l1Guard, clock,
-                ticker, executor);
+                ticker, executor, delays);
     }
 }

@@ -89,6 +89,31 @@ class EngineAsyncLoadTests {
     }
 
     @Test
+    void anAsynchronousLoadThatOutlastsTheSoftTimeoutServesTheExpiredValueAndTheHardTimeoutFailsTheRest() {
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
+                .failSafe(new FailSafeSettings(true, Duration.ofSeconds(10), Duration.ofMillis(200),
+                        Duration.ofSeconds(2))).build());
+        assertThat(cache.retrieve("k", value("v1", new AtomicInteger()))).isCompletedWithValue("v1");
+        engine.time.advance(Duration.ofSeconds(2));
+        CompletableFuture<String> slow = new CompletableFuture<>();
+        CompletableFuture<String> served = cache.retrieve("k", () -> slow);
+        assertThat(served).as("the load is still running").isNotDone();
+        engine.time.advance(Duration.ofMillis(200));
+        assertThat(served).as("served stale at the soft timeout").isCompletedWithValue("v1");
+        assertThat(cache.stampedeStatistics().softTimeouts()).isEqualTo(1);
+        slow.complete("v2");
+        assertThat(cache.retrieve("k", () -> CompletableFuture.completedFuture("v3"))).isCompletedWithValue("v2");
+
+        engine.time.advance(Duration.ofSeconds(20));
+        CompletableFuture<String> bounded = cache.retrieve("k", CompletableFuture::new);
+        engine.time.advance(Duration.ofMillis(1_999));
+        assertThat(bounded).isNotDone();
+        engine.time.advance(Duration.ofMillis(1));
+        assertThat(bounded).as("no stale value left: failed at the hard timeout").isCompletedExceptionally();
+        assertThat(cache.stampedeStatistics().hardTimeouts()).isEqualTo(1);
+    }
+
+    @Test
     void refreshAheadReloadsAnAsynchronousValueCloseToItsExpiryOnce() {
         TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(10))
                 .refresh(new RefreshSettings(RefreshSettings.Mode.FIXED, 0.5, 1.0)).build());

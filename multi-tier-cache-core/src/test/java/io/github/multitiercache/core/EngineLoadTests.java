@@ -138,4 +138,22 @@ class EngineLoadTests {
         assertThat(engine.redis.exists("fast:c:k1")).isFalse();
         assertThat(engine.redis.exists("fast:c:k2")).isFalse();
     }
+
+    @Test
+    void aDeleteLostWithoutAnOutageIsRetriedWithBackoffUntilRedisTakesIt() {
+        TieredCache a = engine.instance("c", leased().build());
+        a.put("k", "old");
+        engine.redis.losing(true);
+        a.put("k", "new");
+        assertThat(engine.redis.exists("fast:c:k")).as("the replaced value is still in Redis").isTrue();
+        // Retries after 50, 100, 200, 400, 500, 500 ms ... all refused while Redis loses commands.
+        engine.time.advance(Duration.ofSeconds(2));
+        assertThat(engine.redis.exists("fast:c:k")).isTrue();
+        engine.redis.losing(false);
+        engine.time.advance(Duration.ofMillis(499));
+        assertThat(engine.redis.exists("fast:c:k")).as("paid by the next retry, within 500 ms").isFalse();
+        long commands = engine.redis.commands.get();
+        engine.time.advance(Duration.ofSeconds(5));
+        assertThat(engine.redis.commands.get()).as("no retry once paid").isEqualTo(commands);
+    }
 }

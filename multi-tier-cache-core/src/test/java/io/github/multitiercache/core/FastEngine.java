@@ -10,7 +10,7 @@ import io.github.multitiercache.core.stampede.StampedeSettings;
 /**
  * Builds engine caches for the fast tests: every "instance" shares one {@link InMemoryRedis} and one
  * {@link FakeTime}, runs its background work on the calling thread, and tells the other instances
- * about its writes through an in-memory bus, so that a test of several instances runs in
+ * about its writes and hot keys through an in-memory bus, so that a test of several instances runs in
  * milliseconds and decides every interleaving itself.
  */
 final class FastEngine {
@@ -53,6 +53,11 @@ final class FastEngine {
                 others(cacheName).forEach(TieredCache::clearLocal);
             }
 
+            @Override
+            public void hotKeys(String cacheName, List<String> keyTexts, long leaseMillis) {
+                others(cacheName).forEach(cache -> cache.hotKeysAnnounced(keyTexts, leaseMillis));
+            }
+
             private List<TieredCache> others(String cacheName) {
                 return everyCache.stream().filter(cache -> cache.name().equals(cacheName) && !mine.contains(cache))
                         .toList();
@@ -60,7 +65,7 @@ final class FastEngine {
         };
         TieredCacheContext context = new TieredCacheContext(null,
                 JsonValueSerializer.forPackages("io.github.multitiercache."), DefaultCacheKeyConverter.INSTANCE, "fast",
-                TtlJitter.random(), bus, L1Guard.alwaysTrusted(), time, time, Runnable::run);
+                TtlJitter.random(), bus, L1Guard.alwaysTrusted(), time, time, Runnable::run, time);
         return new TieredCache(name, settings, context, settings.l2Enabled() ? redis : null);
     }
 }

@@ -59,6 +59,14 @@ final class InMemoryRedis implements SharedBackend {
         }
     }
 
+    /**
+     * Makes every call fail, or answer again, without telling the caches that Redis recovered: as
+     * when a few commands time out but the circuit breaker never opens.
+     */
+    void losing(boolean losing) {
+        this.down = losing;
+    }
+
     /** Runs {@code action} each time a lease waiter waits: a test's stand-in for another instance at work. */
     void onWait(Runnable action) {
         this.onWait = action;
