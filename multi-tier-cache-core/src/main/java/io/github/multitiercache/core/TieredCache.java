@@ -4,10 +4,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
@@ -88,6 +91,7 @@ public final class TieredCache {
     private final Loader loader;
     private final AsyncLoader asyncLoader;
     private final RefreshAhead refreshAhead;
+    private final BulkLoader bulk;
 
     /**
      * Creates the cache.
@@ -152,6 +156,8 @@ public final class TieredCache {
                 context.ticker()::read);
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());
+        this.bulk = new BulkLoader(name, settings, keys, fills, expiry, codec, hotKeys, near, shared, store, failSafe,
+                outcomes, statistics, stampedeStatistics, warnings, context.ticker()::read);
         publisher.register(this);
     }
 
@@ -298,6 +304,33 @@ public final class TieredCache {
             // An expired entry that fail-safe may still serve when the load fails.
             return asyncLoader.loadMissing(cacheKey, valueLoader, entry);
         });
+    }
+
+    /**
+     * Returns the values of many keys, loading those missing from both tiers with one call of
+     * {@code loader}: see {@link BulkLoader}. Each key is read, counted and cached as by
+     * {@link #get(Object, Callable)}, under the same entry.
+     * @param keys the keys; the result follows their order, duplicates once
+     * @param loader given exactly the keys still missing, returns their values; a key it leaves out
+     *        is a {@code null} (cached as one where the cache caches nulls)
+     * @param <K> the key type
+     * @param <V> the value type
+     * @return the non-null values, in the order of {@code keys}
+     * @throws ValueRetrievalException when the loader throws and fail-safe has no value to serve
+     */
+    public <K, V> Map<K, V> getAll(Collection<? extends K> keys,
+            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader) {
+        return bulk.getAll(keys, Objects.requireNonNull(loader, "loader"));
+    }
+
+    /**
+     * Returns the cached values of many keys, from L1 and then Redis at once, loading nothing.
+     * @param keys the keys
+     * @param <K> the key type
+     * @return the non-null cached values, in the order of {@code keys}
+     */
+    public <K> Map<K, Object> getAll(Collection<? extends K> keys) {
+        return bulk.getAll(keys, null);
     }
 
     // ---- writes ------------------------------------------------------------------------------

@@ -55,8 +55,9 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 public final class RedisTier implements AutoCloseable {
 
     private static final Log logger = LogFactory.getLog(RedisTier.class);
-    private static final Object FAILED = new Object();
-    private static final Object SENT = new Object();
+    // Package-private for RedisBatches, which runs its pipelines through execute.
+    static final Object FAILED = new Object();
+    static final Object SENT = new Object();
     private static final int SCAN_BATCH = 1000;
     private static final long REJECTION_WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
@@ -209,7 +210,7 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /** EVALSHA, and EVAL with the source when Redis does not know the script yet. */
-    private static Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> evaluate(LuaScript script,
+    static Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> evaluate(LuaScript script,
             ScriptOutputType output, byte[][] keys, byte[]... args) {
         return commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
                 .toCompletableFuture()
@@ -218,7 +219,7 @@ public final class RedisTier implements AutoCloseable {
                         : CompletableFuture.failedFuture(error));
     }
 
-    private static ScriptReply scriptReply(@Nullable Object reply) {
+    static ScriptReply scriptReply(@Nullable Object reply) {
         return (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply);
     }
 
@@ -430,7 +431,7 @@ public final class RedisTier implements AutoCloseable {
      * delivers the reply, so there a write is sent without waiting ({@code SENT}) and a read
      * reports {@code FAILED} without counting against Redis.
      */
-    private @Nullable Object execute(String operation, boolean write,
+    @Nullable Object execute(String operation, boolean write,
             Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> command) {
         if (Thread.currentThread() instanceof FastThreadLocalThread) {
             return write ? sendWithoutWaiting(operation, command) : FAILED;
