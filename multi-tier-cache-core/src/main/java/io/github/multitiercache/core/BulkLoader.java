@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -96,6 +97,7 @@ final class BulkLoader {
      * @param requested the keys, in the order of the result; duplicates count once, {@code null}s are
      *        bypassed
      * @param loader loads the missing keys, given exactly those; {@code null} to read only
+     * @param keeps whether a loaded value (or {@code null}) of a key is cached; {@code null} for all
      * @return the values found or loaded, in the order of {@code requested}; a cached or loaded
      *         {@code null} is absent
      * @throws ValueRetrievalException when the loader throws and no stale value may be served for
@@ -104,7 +106,8 @@ final class BulkLoader {
      */
     @SuppressWarnings("unchecked")
     <K, V> Map<K, V> getAll(Collection<? extends K> requested,
-            @Nullable Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader) {
+            @Nullable Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            @Nullable BiPredicate<? super K, ? super V> keeps) {
         Set<K> wanted = new LinkedHashSet<>(requested);
         Map<Object, @Nullable Object> values = new HashMap<>();
         List<Pending> missing = new ArrayList<>();
@@ -136,7 +139,7 @@ final class BulkLoader {
         }
         readShared(remote, values, missing);
         if (loader != null && !missing.isEmpty()) {
-            load(missing, loader, values);
+            load(missing, new Load<K, V>(loader, keeps), values);
         }
         Map<K, V> result = new LinkedHashMap<>();
         for (K key : wanted) {
@@ -183,7 +186,7 @@ final class BulkLoader {
 
     /** The keys missing from both tiers: leased, loaded and stored, or waited for. */
     private <K, V> void load(List<Pending> missing,
-            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            Load<K, V> loader,
             Map<Object, @Nullable Object> values) {
         Leases coordinator = settings.stampede().enabled() ? this.coordinator : null;
         List<Pending> toLoad = new ArrayList<>();
@@ -279,7 +282,7 @@ final class BulkLoader {
      * shorter {@code fail-safe.hard-timeout}) runs out; each wake-up re-tries their leases at once.
      */
     private <K, V> void waitFor(Leases coordinator, List<Pending> waiting,
-            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            Load<K, V> loader,
             Map<Object, @Nullable Object> values, long startNanos) {
         long waitNanos = settings.stampede().maxWait().toNanos();
         long hardNanos = settings.failSafe().hardTimeout().toNanos();
@@ -319,7 +322,7 @@ final class BulkLoader {
 
     /** The keys whose wait ran out: a stale value, a failure, or a load without the lease, as for one key. */
     private <K, V> void timedOut(List<Pending> held,
-            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            Load<K, V> loader,
             Map<Object, @Nullable Object> values, boolean hardBound, long startNanos) {
         List<Pending> unlocked = new ArrayList<>();
         for (Pending key : held) {
@@ -347,7 +350,7 @@ final class BulkLoader {
      * @param ifAbsent write a value only where Redis holds none (after a wait that ran out)
      */
     private <K, V> void loadAndStore(List<Pending> toLoad,
-            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            Load<K, V> loader,
             Map<Object, @Nullable Object> values, boolean ifAbsent) {
         if (toLoad.isEmpty()) {
             return;
@@ -356,7 +359,7 @@ final class BulkLoader {
         long start = System.nanoTime();
         Map<? extends K, ? extends V> loaded;
         try {
-            loaded = loader.apply(keySet);
+            loaded = loader.function().apply(keySet);
         }
         catch (RuntimeException ex) {
             statistics.loadFailures.add(toLoad.size());
@@ -373,7 +376,7 @@ final class BulkLoader {
         statistics.loadNanos.add(elapsed);
         int loadMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(elapsed));
         Map<? extends K, ? extends V> result = (loaded != null) ? loaded : Map.of();
-        bulkStore.store(toLoad, result, loadMillis, ifAbsent, values);
+        bulkStore.store(toLoad, result, loadMillis, ifAbsent, values, loader.keeps());
     }
 
     private void serveStaleOrThrow(List<Pending> toLoad, Set<?> keySet, RuntimeException failure,
@@ -387,6 +390,11 @@ final class BulkLoader {
             values.put(key.key.key(), failSafe.serve(key.key, Objects.requireNonNull(key.stale), key.ticket,
                     "its loader failed: " + failure));
         }
+    }
+
+    /** One call's loader, and which of its values may be cached. */
+    private record Load<K, V>(Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> function,
+            @Nullable BiPredicate<? super K, ? super V> keeps) {
     }
 
     @SuppressWarnings("unchecked")

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiPredicate;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.redis.RedisTier;
@@ -53,16 +54,26 @@ final class BulkStore {
      * Stores what one loader call returned for {@code toLoad}; a key absent from {@code result} is a
      * {@code null}. Records each value (a cached null as {@code null}) in {@code values}.
      * @param ifAbsent write a value only where Redis holds none (after a wait that ran out)
+     * @param keeps whether a key's value is cached ({@code unless}); {@code null} for every value
      */
+    @SuppressWarnings({ "unchecked", "rawtypes" })
     void store(List<Pending> toLoad, Map<?, ?> result, int loadMillis, boolean ifAbsent,
-            Map<Object, @Nullable Object> values) {
+            Map<Object, @Nullable Object> values, @Nullable BiPredicate keeps) {
         List<Store.Storing> plain = new ArrayList<>();
         List<Pending> plainKeys = new ArrayList<>();
-        List<Store.Storing> owned = new ArrayList<>();
+        List<Store.@Nullable Storing> owned = new ArrayList<>();
         List<Pending> ownedKeys = new ArrayList<>();
         for (Pending key : toLoad) {
             Object value = result.get(key.key.key());
             values.put(key.key.key(), Store.unwrapNull(value));
+            if (keeps != null && !keeps.test(key.key.key(), Store.unwrapNull(value))) {
+                if (key.token != null) {
+                    // Released, not stored: the waiters take the lease over and load it themselves.
+                    owned.add(null);
+                    ownedKeys.add(key);
+                }
+                continue;
+            }
             if (key.key.local()) {
                 store.store(key.key, value, loadMillis, false, key.ticket);
                 continue;

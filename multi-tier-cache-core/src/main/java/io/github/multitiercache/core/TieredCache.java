@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -320,7 +321,18 @@ public final class TieredCache {
      */
     public <K, V> Map<K, V> getAll(Collection<? extends K> keys,
             Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader) {
-        return bulk.getAll(keys, Objects.requireNonNull(loader, "loader"));
+        return bulk.getAll(keys, Objects.requireNonNull(loader, "loader"), null);
+    }
+
+    /**
+     * As {@link #getAll(Collection, Function)}, caching only the loaded values {@code keeps} accepts
+     * (as {@code unless} does): the others are returned, and stored nowhere.
+     * @param keeps given a key and its loaded value ({@code null} when the loader left it out)
+     */
+    public <K, V> Map<K, V> getAll(Collection<? extends K> keys,
+            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            BiPredicate<? super K, ? super V> keeps) {
+        return bulk.getAll(keys, Objects.requireNonNull(loader, "loader"), keeps);
     }
 
     /**
@@ -330,7 +342,7 @@ public final class TieredCache {
      * @return the non-null cached values, in the order of {@code keys}
      */
     public <K> Map<K, Object> getAll(Collection<? extends K> keys) {
-        return bulk.getAll(keys, null);
+        return bulk.getAll(keys, null, null);
     }
 
     // ---- writes ------------------------------------------------------------------------------
