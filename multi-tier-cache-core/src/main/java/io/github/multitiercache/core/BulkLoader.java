@@ -109,6 +109,7 @@ final class BulkLoader {
             @Nullable Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
             @Nullable BiPredicate<? super K, ? super V> keeps) {
         Set<K> wanted = new LinkedHashSet<>(requested);
+        statistics.bulkRead(wanted.size());
         Map<Object, @Nullable Object> values = new HashMap<>();
         List<Pending> missing = new ArrayList<>();
         List<CacheKey> remote = new ArrayList<>();
