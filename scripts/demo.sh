@@ -178,6 +178,21 @@ expect "A found the key 'home' hot" "$([ "$(sed -n 3p "$WORK/featured-a.txt")" =
 expect "the hot key was served from L1 on A" "$([ "$(sed -n 2p "$WORK/featured-a.txt")" -gt 0 ] && echo 0 || echo 1)"
 expect "one repository call for the $((reads + 20)) reads" "$([ "$loads" -eq 1 ] && echo 0 || echo 1)"
 
+echo "6. Bulk read: GET /products?ids=4,2,990 on A (4 is cached, 2 and 990 are not), then the same ids on B"
+bulk_stats() { curl -fs -m 30 "$1/products/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["findAllById"], s["findAllByIdKeys"], s["findById"])'; }
+ids_of() { python3 -c 'import json,sys; print(",".join(str(p["id"]) for p in json.load(sys.stdin)))'; }
+read -r a_calls a_ids a_singles <<< "$(bulk_stats "$A")"; b_before=$(bulk_stats "$B")
+from_a=$(curl -fs -m 30 "$A/products?ids=4,2,990" | ids_of)
+from_b=$(curl -fs -m 30 "$B/products?ids=2,990,4" | ids_of)
+curl -fs -m 30 -o /dev/null "$B/products/2"
+read -r a_calls2 a_ids2 a_singles2 <<< "$(bulk_stats "$A")"; b_after=$(bulk_stats "$B")
+echo "     A returned [$from_a], B returned [$from_b]; A's repository: $((a_calls2 - a_calls)) bulk query for $((a_ids2 - a_ids)) ids"
+expect "A returned the products found, in request order" "$([ "$from_a" = "4,2" ] && echo 0 || echo 1)"
+expect "A queried its repository once, for the 2 ids not cached" \
+  "$([ $((a_calls2 - a_calls)) -eq 1 ] && [ $((a_ids2 - a_ids)) -eq 2 ] && [ "$a_singles" = "$a_singles2" ] && echo 0 || echo 1)"
+expect "B served the same ids, and then product 2 alone, from Redis without its repository" \
+  "$([ "$from_b" = "2,4" ] && [ "$b_before" = "$b_after" ] && echo 0 || echo 1)"
+
 echo
 if [ "$failures" -eq 0 ]; then
   echo "demo: all expectations met"

@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.multitiercache.annotation.CacheOptionsRegistry;
+import io.github.multitiercache.annotation.CacheableAllAdvisor;
 import io.github.multitiercache.annotation.MultiTierCacheableProcessor;
 import io.github.multitiercache.core.CacheKeyConverter;
 import io.github.multitiercache.core.DefaultCacheKeyConverter;
@@ -129,6 +130,17 @@ public final class MultiTierCacheAutoConfiguration {
                     BeanFactoryCacheOperationSourceAdvisor.class);
             return (cacheAdvisor != null) ? cacheAdvisor.getOrder() : Ordered.LOWEST_PRECEDENCE;
         });
+    }
+
+    /**
+     * Runs {@link io.github.multitiercache.annotation.CacheableAll @CacheableAll} methods through
+     * the caches of the {@link CacheManager}, looked up on their first call.
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean
+    static CacheableAllAdvisor multiTierCacheableAllAdvisor(ObjectProvider<CacheManager> cacheManager) {
+        return new CacheableAllAdvisor(cacheManager::getIfAvailable);
     }
 
     /** The one bean of a type if it has been created already, without creating anything. */

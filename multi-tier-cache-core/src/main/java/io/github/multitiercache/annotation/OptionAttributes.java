@@ -43,7 +43,11 @@ final class OptionAttributes {
     private static final Map<Class<?>, Class<?>> NUMBERS = Map.of(long.class, Long.class, int.class, Integer.class,
             double.class, Double.class);
 
+    /** Attributes of {@link CacheableAll} that describe its calls, not its cache. */
+    private static final Set<String> CALL_ATTRIBUTES = Set.of("key", "condition", "unless");
+
     private static final OptionAttributes MULTI_TIER_CACHEABLE = of(MultiTierCacheable.class, NOT_ON_THE_ANNOTATION);
+    private static final OptionAttributes CACHEABLE_ALL = of(CacheableAll.class, NOT_ON_THE_ANNOTATION);
 
     private final List<Attribute<?>> attributes;
 
@@ -54,6 +58,11 @@ final class OptionAttributes {
     /** The mapping of {@link MultiTierCacheable}. */
     static OptionAttributes multiTierCacheable() {
         return MULTI_TIER_CACHEABLE;
+    }
+
+    /** The mapping of {@link CacheableAll}. */
+    static OptionAttributes cacheableAll() {
+        return CACHEABLE_ALL;
     }
 
     /**
@@ -84,7 +93,8 @@ final class OptionAttributes {
             mapped.add(name);
         }
         for (Method method : type.getDeclaredMethods()) {
-            if (!method.isAnnotationPresent(AliasFor.class) && !mapped.contains(method.getName())) {
+            if (!method.isAnnotationPresent(AliasFor.class) && !mapped.contains(method.getName())
+                    && !(type == CacheableAll.class && CALL_ATTRIBUTES.contains(method.getName()))) {
                 throw new IllegalStateException("@" + type.getSimpleName() + "." + method.getName()
                         + " sets no cache option: name it after one (l1.ttl is l1Ttl)");
             }

@@ -1,6 +1,7 @@
 package io.github.multitiercache.core;
 
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 
 /**
  * Running counts of one cache's activity, read by metrics and endpoints. Counting is a
@@ -21,6 +22,9 @@ public final class CacheStatistics {
     final LongAdder clears = new LongAdder();
     final LongAdder codecErrors = new LongAdder();
     final LongAdder bypasses = new LongAdder();
+    final LongAdder bulkReads = new LongAdder();
+    final LongAdder bulkKeys = new LongAdder();
+    private volatile LongConsumer bulkReadSizes = size -> { };
 
     CacheStatistics() {
     }
@@ -88,6 +92,31 @@ public final class CacheStatistics {
     /** @return values that could not be encoded or decoded */
     public long codecErrors() {
         return codecErrors.sum();
+    }
+
+    /** @return bulk reads ({@code getAll}); each of their keys is also counted as a single read */
+    public long bulkReads() {
+        return bulkReads.sum();
+    }
+
+    /** @return the keys asked for by bulk reads, duplicates once */
+    public long bulkKeys() {
+        return bulkKeys.sum();
+    }
+
+    /**
+     * Tells a listener the number of keys of each bulk read from now on, for a distribution of
+     * batch sizes; listeners added earlier keep being told.
+     * @param sizes receives each bulk read's number of keys, on the reading thread
+     */
+    public synchronized void onBulkRead(LongConsumer sizes) {
+        this.bulkReadSizes = this.bulkReadSizes.andThen(sizes);
+    }
+
+    void bulkRead(int keys) {
+        bulkReads.increment();
+        bulkKeys.add(keys);
+        bulkReadSizes.accept(keys);
     }
 
     /** @return calls that bypassed the cache because the key had no stable text form or was null */

@@ -1,5 +1,7 @@
 package io.github.multitiercache.core;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -7,6 +9,7 @@ import java.util.concurrent.RejectedExecutionException;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.redis.RedisBatches;
 import io.github.multitiercache.core.redis.RedisTier;
 import io.github.multitiercache.core.stampede.Leases;
 import org.jspecify.annotations.Nullable;
@@ -15,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 final class RedisSharedTier implements SharedTier {
 
     private final RedisTier redis;
+    private final RedisBatches batches;
     private final KeySpace keys;
     private final SafeCodec codec;
     private final HotKeys hotKeys;
@@ -28,6 +32,7 @@ final class RedisSharedTier implements SharedTier {
     RedisSharedTier(RedisTier redis, KeySpace keys, SafeCodec codec, HotKeys hotKeys, CacheStatistics statistics,
             Executor executor, @Nullable Leases coordinator) {
         this.redis = redis;
+        this.batches = new RedisBatches(redis);
         this.keys = keys;
         this.codec = codec;
         this.hotKeys = hotKeys;
@@ -59,6 +64,29 @@ final class RedisSharedTier implements SharedTier {
             return (entry != null) ? CompletableFuture.completedFuture(entry)
                     : redis.getAsync(key.redisKey()).thenApply(bytes -> fromKey(key, bytes, replica, ticket));
         });
+    }
+
+    @Override
+    public List<@Nullable StoredEntry> readAll(List<CacheKey> keys) {
+        List<byte[]> redisKeys = new ArrayList<>(keys.size());
+        for (CacheKey key : keys) {
+            redisKeys.add(key.redisKey());
+        }
+        List<byte @Nullable []> values = batches.getAll(redisKeys);
+        List<@Nullable StoredEntry> entries = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            entries.add((values != null) ? codec.decodeNullable(keys.get(i).text(), values.get(i)) : null);
+        }
+        return entries;
+    }
+
+    @Override
+    public boolean writeAll(List<CacheKey> keys, List<byte[]> bytes, long[] ttlMillis) {
+        List<byte[]> redisKeys = new ArrayList<>(keys.size());
+        for (CacheKey key : keys) {
+            redisKeys.add(key.redisKey());
+        }
+        return batches.setAll(redisKeys, bytes, ttlMillis);
     }
 
     /** A replica's reply: its entry serves the read, or the key itself is read next. */

@@ -1,5 +1,7 @@
 package io.github.multitiercache.core;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import io.github.multitiercache.core.codec.StoredEntry;
@@ -34,6 +36,26 @@ interface SharedTier {
     /** As {@link #read}, without blocking. */
     default CompletableFuture<@Nullable StoredEntry> readAsync(CacheKey key, long ticket) {
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Reads many keys at once, in one round trip per Redis node ({@code MGET}), each from the key
+     * itself (a hot key's replicas are not read: a bulk read spreads over the nodes anyway). Bytes
+     * that cannot be decoded are a miss.
+     * @return the entries in the order of {@code keys}, expired or not, {@code null} for a miss;
+     *         all {@code null} when Redis did not answer
+     */
+    default List<@Nullable StoredEntry> readAll(List<CacheKey> keys) {
+        return Arrays.asList(new StoredEntry[keys.size()]);
+    }
+
+    /**
+     * Writes loaded entries to their keys, each with its own TTL, pipelined: one round trip per
+     * Redis node. Locks are not touched, as by {@link #writeAsync}.
+     * @return whether Redis stored every one
+     */
+    default boolean writeAll(List<CacheKey> keys, List<byte[]> bytes, long[] ttlMillis) {
+        return false;
     }
 
     /** Counts a read that Redis could not serve (absent, undecodable, or expired). */

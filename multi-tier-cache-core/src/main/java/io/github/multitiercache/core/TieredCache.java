@@ -1,9 +1,13 @@
 package io.github.multitiercache.core;
 
 import java.util.Collection;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
@@ -81,6 +85,7 @@ public final class TieredCache {
     private final AsyncLoader asyncLoader;
     private final RefreshAhead refreshAhead;
     private final CacheInsight insight;
+    private final BulkLoader bulk;
 
     /**
      * Creates the cache.
@@ -147,6 +152,8 @@ public final class TieredCache {
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());
         this.insight = new CacheInsight(near, hotKeys, keys, keyConverter);
+        this.bulk = new BulkLoader(name, settings, keys, fills, expiry, codec, hotKeys, near, shared, store, failSafe,
+                outcomes, statistics, stampedeStatistics, warnings, context.ticker()::read);
         publisher.register(this);
     }
 
@@ -293,6 +300,44 @@ public final class TieredCache {
             // An expired entry that fail-safe may still serve when the load fails.
             return asyncLoader.loadMissing(cacheKey, valueLoader, entry);
         });
+    }
+
+    /**
+     * Returns the values of many keys, loading those missing from both tiers with one call of
+     * {@code loader}: see {@link BulkLoader}. Each key is read, counted and cached as by
+     * {@link #get(Object, Callable)}, under the same entry.
+     * @param keys the keys; the result follows their order, duplicates once
+     * @param loader given exactly the keys still missing, returns their values; a key it leaves out
+     *        is a {@code null} (cached as one where the cache caches nulls)
+     * @param <K> the key type
+     * @param <V> the value type
+     * @return the non-null values, in the order of {@code keys}
+     * @throws ValueRetrievalException when the loader throws and fail-safe has no value to serve
+     */
+    public <K, V> Map<K, V> getAll(Collection<? extends K> keys,
+            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader) {
+        return bulk.getAll(keys, Objects.requireNonNull(loader, "loader"), null);
+    }
+
+    /**
+     * As {@link #getAll(Collection, Function)}, caching only the loaded values {@code keeps} accepts
+     * (as {@code unless} does): the others are returned, and stored nowhere.
+     * @param keeps given a key and its loaded value ({@code null} when the loader left it out)
+     */
+    public <K, V> Map<K, V> getAll(Collection<? extends K> keys,
+            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            BiPredicate<? super K, ? super V> keeps) {
+        return bulk.getAll(keys, Objects.requireNonNull(loader, "loader"), keeps);
+    }
+
+    /**
+     * Returns the cached values of many keys, from L1 and then Redis at once, loading nothing.
+     * @param keys the keys
+     * @param <K> the key type
+     * @return the non-null cached values, in the order of {@code keys}
+     */
+    public <K> Map<K, Object> getAll(Collection<? extends K> keys) {
+        return bulk.getAll(keys, null, null);
     }
 
     // ---- writes ------------------------------------------------------------------------------

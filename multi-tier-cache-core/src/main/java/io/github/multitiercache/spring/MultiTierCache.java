@@ -1,8 +1,12 @@
 package io.github.multitiercache.spring;
 
+import java.util.Collection;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.TieredCache;
@@ -78,6 +82,42 @@ public class MultiTierCache implements Cache {
     @Override
     public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
         return engine.retrieve(key, valueLoader);
+    }
+
+    /**
+     * Returns the values of many keys at once, loading those missing with one call of
+     * {@code loader}: L1 for every key, then one {@code MGET} per Redis node for the keys L1 missed,
+     * then {@code loader} with exactly the keys still missing (keys another instance is loading are
+     * waited for, not loaded again), then one write per node of what it returned, each key with its
+     * own TTL. Each key is its own entry, the one {@link #get(Object, Callable)} reads, and is
+     * counted as a single read.
+     * <pre>{@code
+     * Map<Long, Product> products = cache.getAll(ids, missing -> repository.findAllById(missing));
+     * }</pre>
+     * @param keys the keys; duplicates count once
+     * @param loader given an unmodifiable set of exactly the keys still missing, in the order of
+     *        {@code keys}, returns their values; a key it leaves out is a {@code null}, cached as
+     *        one where the cache caches nulls
+     * @param <K> the key type
+     * @param <V> the value type
+     * @return the non-null values, iterating in the order of {@code keys}
+     * @throws ValueRetrievalException when the loader throws (and fail-safe has no expired value
+     *         for each key it was to load)
+     */
+    public <K, V> Map<K, V> getAll(Collection<K> keys, Function<Set<K>, Map<K, V>> loader) {
+        return engine.getAll(keys, loader);
+    }
+
+    /**
+     * Returns the cached values of many keys, from L1, then Redis with one {@code MGET} per node;
+     * loads nothing.
+     * @param keys the keys
+     * @param <K> the key type
+     * @return the non-null cached values, iterating in the order of {@code keys}; a key that is
+     *         not cached, or cached as {@code null}, is absent
+     */
+    public <K> Map<K, Object> getAll(Collection<K> keys) {
+        return engine.getAll(keys);
     }
 
     @Override

@@ -1,6 +1,11 @@
 package io.github.multitiercache.annotation;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 import io.github.multitiercache.annotation.MultiTierCacheable.Toggle;
 import io.github.multitiercache.core.CacheSettings;
@@ -47,6 +52,40 @@ class MultiTierCacheableProcessorTests {
                 hotKeysMinReadsPerSecond = 50, hotKeysMaxHotKeys = 4, hotKeysL1Ttl = "30s", hotKeysReplicas = 6)
         public String find(long id) {
             return "t";
+        }
+    }
+
+    @CacheConfig(cacheNames = "products")
+    static class BulkCatalogue {
+        @CacheableAll(l2Ttl = "10m", stampedeEnabled = Toggle.TRUE)
+        public Map<Long, String> findAll(Collection<Long> ids) {
+            return Map.of();
+        }
+
+        @CacheableAll(cacheNames = "sets")
+        public Map<Long, String> findAllOfSet(Set<Long> ids) {
+            return Map.of();
+        }
+    }
+
+    static class BulkReturningATreeMap {
+        @CacheableAll("products")
+        public TreeMap<Long, String> findAll(List<Long> ids) {
+            return new TreeMap<>();
+        }
+    }
+
+    static class BulkOfTwoCaches {
+        @CacheableAll({ "a", "b" })
+        public Map<Long, String> findAll(List<Long> ids) {
+            return Map.of();
+        }
+    }
+
+    static class BulkConflictingWithSingle {
+        @CacheableAll(cacheNames = "products", l1Ttl = "1m")
+        public Map<Long, String> findAll(List<Long> ids) {
+            return Map.of();
         }
     }
 
@@ -99,6 +138,28 @@ class MultiTierCacheableProcessorTests {
         processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
         assertThat(registry.optionsFor("products").get(CacheSettings.HOT_KEYS_ENABLED)).isNull();
         assertThat(registry.optionsFor("products").get(CacheSettings.HOT_KEYS_REPLICAS)).isNull();
+    }
+
+    @Test
+    void cacheableAllRecordsItsTierOptionsForItsCacheLikeMultiTierCacheable() {
+        processor.postProcessAfterInitialization(new BulkCatalogue(), "bulk");
+
+        assertThat(registry.optionsFor("products").get(CacheSettings.L2_TTL)).isEqualTo(Duration.ofMinutes(10));
+        assertThat(registry.optionsFor("products").get(CacheSettings.STAMPEDE_ENABLED)).isTrue();
+        processor.postProcessAfterInitialization(new Catalogue(), "catalogue");
+        assertThatIllegalStateException()
+                .isThrownBy(() -> processor.postProcessAfterInitialization(new BulkConflictingWithSingle(), "c"))
+                .withMessageContaining("l1.ttl").withMessageContaining("BulkConflictingWithSingle.findAll(List)");
+    }
+
+    @Test
+    void aCacheableAllMethodOfTheWrongShapeFailsNamingIt() {
+        assertThatIllegalStateException()
+                .isThrownBy(() -> processor.postProcessAfterInitialization(new BulkReturningATreeMap(), "t"))
+                .withMessageContaining("BulkReturningATreeMap.findAll(List)").withMessageContaining("returning a Map");
+        assertThatIllegalStateException()
+                .isThrownBy(() -> processor.postProcessAfterInitialization(new BulkOfTwoCaches(), "two"))
+                .withMessageContaining("must name exactly one cache");
     }
 
     @Test

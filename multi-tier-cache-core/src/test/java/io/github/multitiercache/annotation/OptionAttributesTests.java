@@ -74,6 +74,13 @@ class OptionAttributesTests {
         }
         assertThat(set).isEqualTo(expected.keySet());
         assertThat(set).hasSize(CacheSettings.options().size() - OptionAttributes.NOT_ON_THE_ANNOTATION.size());
+
+        // @CacheableAll carries the same options, read the same way.
+        CacheableAll bulk = MergedAnnotation.of(CacheableAll.class, attributes).synthesize();
+        CacheOptions bulkOptions = OptionAttributes.cacheableAll().read(bulk);
+        for (CacheOption<?> option : CacheSettings.options()) {
+            assertThat(bulkOptions.get(option)).as(option.name()).isEqualTo(options.get(option));
+        }
     }
 
     @Test

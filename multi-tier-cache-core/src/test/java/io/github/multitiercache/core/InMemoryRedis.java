@@ -180,6 +180,29 @@ final class InMemoryRedis implements SharedBackend {
             return CompletableFuture.completedFuture(read(key, ticket));
         }
 
+        /** One command for the whole batch, as one round trip of MGET. */
+        @Override
+        public List<@Nullable StoredEntry> readAll(List<CacheKey> keys) {
+            boolean up = call();
+            List<@Nullable StoredEntry> entries = new ArrayList<>();
+            for (CacheKey key : keys) {
+                entries.add(up ? codec.decodeNullable(key.text(), get(text(key.redisKey()))) : null);
+            }
+            return entries;
+        }
+
+        /** One command for the whole batch, as one pipelined round trip. */
+        @Override
+        public boolean writeAll(List<CacheKey> keys, List<byte[]> bytes, long[] ttlMillis) {
+            if (!call()) {
+                return false;
+            }
+            for (int i = 0; i < keys.size(); i++) {
+                set(text(keys.get(i).redisKey()), bytes.get(i), ttlMillis[i]);
+            }
+            return true;
+        }
+
         @Override
         public void countMiss() {
             statistics.l2Misses.increment();
@@ -290,6 +313,11 @@ final class InMemoryRedis implements SharedBackend {
             if (!call()) {
                 return Acquisition.UNAVAILABLE;
             }
+            return acquireOne(valueKey, lockKey, leaseMillis, nowMillis, refreshOf);
+        }
+
+        private Acquisition acquireOne(byte[] valueKey, byte[] lockKey, long leaseMillis, long nowMillis,
+                @Nullable Long refreshOf) {
             byte[] value = get(text(valueKey));
             if (value != null) {
                 long expiry = headers.decode(value).expiresAtEpochMillis();
@@ -305,6 +333,47 @@ final class InMemoryRedis implements SharedBackend {
                 return new Acquisition(Acquisition.State.ACQUIRED, token, value);
             }
             return new Acquisition(Acquisition.State.HELD, null, value);
+        }
+
+        /** One command for the whole batch; each key as {@link #acquire} decides it. */
+        @Override
+        public synchronized List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys,
+                long leaseMillis, long nowMillis) {
+            if (!call()) {
+                return valueKeys.stream().map(any -> Acquisition.UNAVAILABLE).toList();
+            }
+            List<Acquisition> outcomes = new ArrayList<>();
+            for (int i = 0; i < valueKeys.size(); i++) {
+                outcomes.add(acquireOne(valueKeys.get(i), lockKeys.get(i), leaseMillis, nowMillis, null));
+            }
+            return outcomes;
+        }
+
+        /** One command for the whole batch; each key as {@link #store}, or {@link #release} for a null value. */
+        @Override
+        public synchronized boolean[] storeAll(List<byte[]> valueKeys, List<byte[]> lockKeys, List<byte[]> tokens,
+                List<byte @Nullable []> values, long[] ttlMillis) {
+            boolean[] stored = new boolean[valueKeys.size()];
+            if (!call()) {
+                return stored;
+            }
+            for (int i = 0; i < stored.length; i++) {
+                byte[] value = values.get(i);
+                byte[] held = get(text(lockKeys.get(i)));
+                if (held == null || !Arrays.equals(held, tokens.get(i))) {
+                    if (value != null) {
+                        statistics.onRejectedStore();
+                    }
+                    continue;
+                }
+                if (value != null) {
+                    set(text(valueKeys.get(i)), value, ttlMillis[i]);
+                    stored[i] = true;
+                }
+                del(text(lockKeys.get(i)));
+                notifyLoaded(text(valueKeys.get(i)));
+            }
+            return stored;
         }
 
         @Override

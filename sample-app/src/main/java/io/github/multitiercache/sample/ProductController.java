@@ -54,6 +54,16 @@ public class ProductController {
     }
 
     /**
+     * Reads many products at once: {@code GET /products?ids=1,2,3}.
+     * @param ids the products' ids
+     * @return the products found, in the order of {@code ids}; unknown ids are left out
+     */
+    @GetMapping(params = "ids")
+    public List<Product> getAll(@RequestParam List<Long> ids) {
+        return List.copyOf(service.findAllById(ids).values());
+    }
+
+    /**
      * Reads the products featured on a page.
      * @param page the page
      * @return the featured products

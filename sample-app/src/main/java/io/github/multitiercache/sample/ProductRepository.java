@@ -3,9 +3,12 @@ package io.github.multitiercache.sample;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,6 +30,8 @@ public class ProductRepository {
     private final ConcurrentMap<Long, Product> products = new ConcurrentHashMap<>();
     private final ConcurrentMap<Long, Integer> stock = new ConcurrentHashMap<>();
     private final AtomicLong findByIdCalls = new AtomicLong();
+    private final AtomicLong findAllByIdCalls = new AtomicLong();
+    private final AtomicLong findAllByIdKeys = new AtomicLong();
     private final AtomicLong searchCalls = new AtomicLong();
     private final AtomicLong stockCalls = new AtomicLong();
     private final AtomicLong featuredCalls = new AtomicLong();
@@ -58,6 +63,25 @@ public class ProductRepository {
         findByIdCalls.incrementAndGet();
         simulateLatency();
         return products.get(id);
+    }
+
+    /**
+     * Reads many products in one query, as slowly as one.
+     * @param ids the products' ids
+     * @return the products found, by id; an id without a product is absent
+     */
+    public Map<Long, Product> findAllById(Collection<Long> ids) {
+        findAllByIdCalls.incrementAndGet();
+        findAllByIdKeys.addAndGet(ids.size());
+        simulateLatency();
+        Map<Long, Product> found = new LinkedHashMap<>();
+        for (Long id : ids) {
+            Product product = products.get(id);
+            if (product != null) {
+                found.put(id, product);
+            }
+        }
+        return found;
     }
 
     /**
@@ -134,7 +158,8 @@ public class ProductRepository {
      * @return the read counts
      */
     public LoaderCalls loaderCalls() {
-        return new LoaderCalls(findByIdCalls.get(), searchCalls.get(), stockCalls.get(), featuredCalls.get());
+        return new LoaderCalls(findByIdCalls.get(), findAllByIdCalls.get(), findAllByIdKeys.get(), searchCalls.get(),
+                stockCalls.get(), featuredCalls.get());
     }
 
     private void seed(long id, String name, String price, int available) {

@@ -1,8 +1,11 @@
 package io.github.multitiercache.sample;
 
 import java.math.BigDecimal;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
+import io.github.multitiercache.annotation.CacheableAll;
 import io.github.multitiercache.annotation.MultiTierCacheable;
 import io.github.multitiercache.annotation.MultiTierCacheable.Toggle;
 import org.jspecify.annotations.Nullable;
@@ -16,7 +19,8 @@ import org.springframework.stereotype.Service;
  * The catalogue's use cases, cached.
  *
  * <ul>
- *   <li>{@code products}: one product by id, configured in {@code application.yml}. Unknown ids
+ *   <li>{@code products}: one product by id, configured in {@code application.yml}, read one at a
+ *       time ({@link #findById(long)}) or many at once ({@link #findAllById(Collection)}). Unknown ids
  *       are cached too (as {@code null}, with the shorter {@code null-ttl}), so that repeated
  *       requests for a missing product do not reach the repository either.</li>
  *   <li>{@code product-search}: search results by name prefix. Its TTLs come from
@@ -65,6 +69,18 @@ public class ProductService {
     @Cacheable(PRODUCTS)
     public @Nullable Product findById(long id) {
         return repository.findById(id);
+    }
+
+    /**
+     * Reads many products: each from L1, else all those L1 lacks from Redis at once, else those still
+     * missing from the repository in one query. Each product is the entry {@link #findById(long)}
+     * reads and writes, and an unknown id is cached as {@code null} as there.
+     * @param ids the products' ids
+     * @return the products found, in the order of {@code ids}
+     */
+    @CacheableAll(PRODUCTS)
+    public Map<Long, Product> findAllById(Collection<Long> ids) {
+        return repository.findAllById(ids);
     }
 
     /**

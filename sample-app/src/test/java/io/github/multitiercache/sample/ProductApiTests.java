@@ -165,6 +165,27 @@ class ProductApiTests {
     }
 
     @Test
+    void aBulkReadLoadsOnlyTheIdsNotCachedInOneQueryAndSharesEntriesWithSingleReads() {
+        get("/products/5", Product.class);
+        LoaderCalls before = repository.loaderCalls();
+
+        ResponseEntity<List<Product>> first = http.get().uri("/products?ids=3,5,997,3").retrieve()
+                .toEntity(new ParameterizedTypeReference<>() { });
+        ResponseEntity<List<Product>> second = http.get().uri("/products?ids=997,5,3").retrieve()
+                .toEntity(new ParameterizedTypeReference<>() { });
+        get("/products/3", Product.class);
+
+        assertThat(first.getStatusCode()).isEqualTo(HttpStatus.OK);
+        assertThat(first.getBody()).extracting(Product::id).containsExactly(3L, 5L);
+        assertThat(second.getBody()).extracting(Product::id).containsExactly(5L, 3L);
+        LoaderCalls after = repository.loaderCalls();
+        assertThat(after.findAllById() - before.findAllById()).isEqualTo(1);
+        assertThat(after.findAllByIdKeys() - before.findAllByIdKeys()).isEqualTo(2);
+        assertThat(after.findById()).isEqualTo(before.findById());
+        assertThat(redis.command("EXISTS", "sample:products:997")).isEqualTo(1L);
+    }
+
+    @Test
     void stockLevelIsServedForAProductAndNotFoundForAnUnknownId() {
         ResponseEntity<StockLevel> known = get("/products/4/stock", StockLevel.class);
         ResponseEntity<String> unknown = get("/products/998/stock", String.class);

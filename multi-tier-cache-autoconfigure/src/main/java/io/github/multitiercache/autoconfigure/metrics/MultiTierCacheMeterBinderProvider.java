@@ -37,6 +37,7 @@ public final class MultiTierCacheMeterBinderProvider implements CacheMeterBinder
         all.add(OperationMeters.INSTANCE);
         all.add(StampedeMeters.INSTANCE);
         all.add(HotKeyMeters.INSTANCE);
+        all.add(BulkReadMeters.INSTANCE);
         all.addAll(contributors);
         this.contributors = List.copyOf(all);
     }

@@ -3,6 +3,7 @@ package io.github.multitiercache.autoconfigure.metrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -113,6 +114,26 @@ class MultiTierCacheMetricsTests {
             assertThat(counter(registry, "multitier.cache.codec.errors")).isZero();
             assertThat(counter(registry, "multitier.cache.bypasses")).isZero();
             assertThat(counter(registry, "multitier.cache.clears")).isZero();
+        });
+    }
+
+    @Test
+    void bulkReadsRecordTheirSizeAndCountEachKeyAsASingleRead() {
+        contextRunner.run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            MultiTierCache books = context.getBean(MultiTierCacheManager.class).getCache("books");
+            books.put("a", "A");
+
+            books.getAll(List.of("a", "b", "c", "a"), missing -> Map.of("b", "B"));
+            books.getAll(List.of("a"), missing -> Map.of());
+
+            DistributionSummary sizes = books(registry, "multitier.cache.bulk.size").summary();
+            assertThat(sizes.count()).isEqualTo(2);
+            assertThat(sizes.totalAmount()).isEqualTo(4);
+            assertThat(sizes.max()).isEqualTo(3);
+            assertThat(counter(registry, "multitier.cache.gets", "tier", "l1", "result", "hit")).isEqualTo(2);
+            assertThat(counter(registry, "multitier.cache.gets", "tier", "l2", "result", "miss")).isEqualTo(2);
+            assertThat(counter(registry, "multitier.cache.loads", "result", "success")).isEqualTo(2);
         });
     }
 

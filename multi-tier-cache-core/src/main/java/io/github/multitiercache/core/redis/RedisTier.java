@@ -40,8 +40,9 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 public final class RedisTier implements AutoCloseable {
 
     private static final Log logger = LogFactory.getLog(RedisTier.class);
-    private static final Object FAILED = CommandRunner.FAILED;
-    private static final Object SENT = CommandRunner.SENT;
+    // Package-private for RedisBatches, which runs its pipelines through execute.
+    static final Object FAILED = CommandRunner.FAILED;
+    static final Object SENT = CommandRunner.SENT;
     private static final int SCAN_BATCH = 1000;
 
     private final RedisConnectionHolder connections;
@@ -185,7 +186,7 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /** EVALSHA, and EVAL with the source when Redis does not know the script yet. */
-    private static Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> evaluate(LuaScript script,
+    static Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> evaluate(LuaScript script,
             ScriptOutputType output, byte[][] keys, byte[]... args) {
         return commands -> commands.<Object>evalsha(script.sha1(), output, keys, args)
                 .toCompletableFuture()
@@ -194,7 +195,7 @@ public final class RedisTier implements AutoCloseable {
                         : CompletableFuture.failedFuture(error));
     }
 
-    private static ScriptReply scriptReply(@Nullable Object reply) {
+    static ScriptReply scriptReply(@Nullable Object reply) {
         return (reply == FAILED) ? ScriptReply.FAILED : new ScriptReply(false, reply);
     }
 
@@ -391,7 +392,7 @@ public final class RedisTier implements AutoCloseable {
     }
 
     /** Runs one command through the {@link CommandRunner}: see {@link CommandRunner#execute}. */
-    private @Nullable Object execute(String operation, boolean write,
+    @Nullable Object execute(String operation, boolean write,
             Function<RedisClusterAsyncCommands<byte[], byte[]>, Future<?>> command) {
         return runner.execute(operation, write, command);
     }

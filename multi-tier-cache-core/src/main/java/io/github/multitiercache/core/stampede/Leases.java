@@ -1,5 +1,6 @@
 package io.github.multitiercache.core.stampede;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,30 @@ public interface Leases {
     /** As {@link #acquire}, without blocking; never completes exceptionally. */
     CompletableFuture<Acquisition> acquireAsync(byte[] valueKey, byte[] lockKey, long leaseMillis, long nowMillis,
             @Nullable Long refreshOf);
+
+    /**
+     * As {@link #acquire} for a load of many keys at once (never a refresh): one round trip per
+     * Redis node.
+     * @param valueKeys the value keys
+     * @param lockKeys their lock keys, in the same order
+     * @return the outcomes, in the order of the keys
+     */
+    List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys, long leaseMillis, long nowMillis);
+
+    /**
+     * As {@link #store} for many keys at once, each with its own value and TTL, in one round trip
+     * per Redis node; a {@code null} value releases its key's lock without storing, as
+     * {@link #release}.
+     * @param valueKeys the value keys
+     * @param lockKeys their lock keys
+     * @param tokens the owner's token of each lock
+     * @param values the encoded entries, {@code null} for a release
+     * @param ttlMillis the TTL of each entry
+     * @return for each key whether its value was written; {@code false} for a release, a lost lock or
+     *         when Redis failed
+     */
+    boolean[] storeAll(List<byte[]> valueKeys, List<byte[]> lockKeys, List<byte[]> tokens,
+            List<byte @Nullable []> values, long[] ttlMillis);
 
     /** Writes a loaded value if the lock still holds the owner's token, releases it and announces it. */
     boolean store(byte[] valueKey, byte[] lockKey, byte[] token, byte[] value, long ttlMillis);

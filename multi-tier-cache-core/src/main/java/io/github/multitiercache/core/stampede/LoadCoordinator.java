@@ -2,6 +2,7 @@ package io.github.multitiercache.core.stampede;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +109,7 @@ public final class LoadCoordinator implements Leases {
     private final String channelName;
     private final ConcurrentMap<String, CompletableFuture<Void>> watchers = new ConcurrentHashMap<>();
     private final AtomicBoolean subscribed = new AtomicBoolean();
+    private final LeaseBatches batches;
 
     /**
      * Creates the coordinator of one cache. It subscribes to the "loaded" channel when it first
@@ -122,6 +124,7 @@ public final class LoadCoordinator implements Leases {
         this.channel = channel.getBytes(StandardCharsets.UTF_8);
         this.channelName = channel;
         this.statistics = Objects.requireNonNull(statistics, "statistics");
+        this.batches = new LeaseBatches(redis, this.channel, statistics);
     }
 
     /**
@@ -168,6 +171,24 @@ public final class LoadCoordinator implements Leases {
         byte[] token = newToken();
         return redis.evalAsync(ACQUIRE, ScriptOutputType.MULTI, new byte[][] { valueKey, lockKey },
                 acquireArgs(token, leaseMillis, nowMillis, refreshOf)).thenApply(reply -> acquisition(reply, token));
+    }
+
+    /** As {@link #acquire} for many keys: see {@link LeaseBatches}. */
+    @Override
+    public List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys, long leaseMillis,
+            long nowMillis) {
+        List<byte[]> tokens = new ArrayList<>(valueKeys.size());
+        for (int i = 0; i < valueKeys.size(); i++) {
+            tokens.add(newToken());
+        }
+        return batches.acquireAll(valueKeys, lockKeys, leaseMillis, nowMillis, tokens);
+    }
+
+    /** As {@link #store} and {@link #release} for many keys: see {@link LeaseBatches}. */
+    @Override
+    public boolean[] storeAll(List<byte[]> valueKeys, List<byte[]> lockKeys, List<byte[]> tokens,
+            List<byte @Nullable []> values, long[] ttlMillis) {
+        return batches.storeAll(valueKeys, lockKeys, tokens, values, ttlMillis);
     }
 
     private static byte[][] acquireArgs(byte[] token, long leaseMillis, long nowMillis, @Nullable Long refreshOf) {

@@ -1,0 +1,233 @@
+package io.github.multitiercache.core;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+import io.github.multitiercache.core.codec.StoredEntry;
+import io.github.multitiercache.core.stampede.FailSafeSettings;
+import io.github.multitiercache.core.stampede.StampedeSettings;
+import org.junit.jupiter.api.Test;
+import org.springframework.cache.Cache.ValueRetrievalException;
+import org.springframework.cache.Cache.ValueWrapper;
+
+import static io.github.multitiercache.core.FastEngine.leased;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Bulk reads ({@code getAll}) against the in-memory twin of Redis: L1 first, one batched Redis read,
+ * one loader call with exactly the missing keys, leases for the whole batch, one batched store, and
+ * each key shared with the single-key path and counted as a single read.
+ */
+class EngineBulkReadTests {
+
+    private final FastEngine engine = new FastEngine();
+    private final List<Set<String>> calls = new ArrayList<>();
+
+    /** A loader that records the keys it is given and returns {@code v-<key>} for each, except those in {@code absent}. */
+    private Function<Set<String>, Map<String, String>> loader(String... absent) {
+        return keys -> {
+            calls.add(keys);
+            Map<String, String> values = new LinkedHashMap<>();
+            keys.stream().filter(key -> !List.of(absent).contains(key)).forEach(key -> values.put(key, "v-" + key));
+            return values;
+        };
+    }
+
+    @Test
+    void readsL1ThenRedisOnceThenCallsTheLoaderOnceWithExactlyTheMissingKeysInRequestOrder() {
+        TieredCache cache = engine.instance("c", leased().build());
+        cache.get("a", () -> "v-a");
+        long now = engine.now();
+        engine.redis.write("fast:c:b", new StoredEntry("v-b", now, now + 60_000, 0), 60_000);
+        int before = engine.redis.commands.get();
+
+        Map<String, String> values = cache.getAll(List.of("d", "a", "c", "b", "a"), loader());
+
+        assertThat(values).containsExactly(Map.entry("d", "v-d"), Map.entry("a", "v-a"), Map.entry("c", "v-c"),
+                Map.entry("b", "v-b"));
+        assertThat(calls).containsExactly(Set.of("d", "c"));
+        assertThat(calls.get(0)).containsExactly("d", "c");
+        // One read of b, c, d; the leases of c and d; their token-checked store.
+        assertThat(engine.redis.commands.get() - before).isEqualTo(3);
+        assertThat(engine.redis.exists("{fast:c:c}:lock")).isFalse();
+        assertThat(engine.redis.entry("fast:c:d")).extracting(StoredEntry::value).isEqualTo("v-d");
+    }
+
+    @Test
+    void withoutTheLeaseTheLoadedValuesAreWrittenInOneBatchEachWithItsOwnJitteredTtl() {
+        TieredCache cache = engine.instance("c", CacheSettings.defaults().toBuilder().l2Ttl(Duration.ofMinutes(10))
+                .ttlJitter(0.2).stampede(new StampedeSettings(false, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                        StampedeSettings.OnTimeout.LOAD)).build());
+        int before = engine.redis.commands.get();
+
+        cache.getAll(List.of("a", "b", "c", "d", "e", "f"), loader());
+
+        assertThat(engine.redis.commands.get() - before).isEqualTo(2);
+        List<Long> expiries = List.of("a", "b", "c", "d", "e", "f").stream()
+                .map(key -> engine.redis.entry("fast:c:" + key).expiresAtEpochMillis()).distinct().toList();
+        assertThat(expiries).hasSizeGreaterThan(1).allSatisfy(expiry -> assertThat(expiry - engine.now())
+                .isBetween(Duration.ofMinutes(8).toMillis(), Duration.ofMinutes(12).toMillis()));
+    }
+
+    @Test
+    void bulkAndSingleKeyReadsShareEntriesBothWays() {
+        TieredCache a = engine.instance("c", leased().build());
+        TieredCache b = engine.instance("c", leased().build());
+        assertThat(a.get("one", () -> "v-one")).isEqualTo("v-one");
+
+        assertThat(b.getAll(List.of("one", "two"), loader())).containsExactly(Map.entry("one", "v-one"),
+                Map.entry("two", "v-two"));
+        assertThat(calls).containsExactly(Set.of("two"));
+        assertThat(a.get("two", () -> "loaded singly")).isEqualTo("v-two");
+        assertThat(b.lookup("two")).extracting(ValueWrapper::get).isEqualTo("v-two");
+    }
+
+    @Test
+    void keysTheLoaderLeavesOutAreCachedAsNullsAndAbsentFromTheResult() {
+        TieredCache cache = engine.instance("c", leased().build());
+
+        assertThat(cache.getAll(List.of("a", "gone"), loader("gone"))).containsOnlyKeys("a");
+        assertThat(cache.getAll(List.of("a", "gone"), loader("gone"))).containsOnlyKeys("a");
+
+        assertThat(calls).containsExactly(Set.of("a", "gone"));
+        assertThat(cache.lookup("gone")).isNotNull().extracting(ValueWrapper::get).isNull();
+        assertThat(engine.redis.entry("fast:c:gone")).extracting(StoredEntry::value).isNull();
+    }
+
+    @Test
+    void keysTheLoaderLeavesOutAreLoadedAgainWhereNullsAreNotCached() {
+        TieredCache cache = engine.instance("c", leased().cacheNullValues(false).build());
+
+        cache.getAll(List.of("a", "gone"), loader("gone"));
+        cache.getAll(List.of("a", "gone"), loader("gone"));
+
+        assertThat(calls).containsExactly(Set.of("a", "gone"), Set.of("gone"));
+        assertThat(engine.redis.exists("fast:c:gone")).isFalse();
+        assertThat(engine.redis.exists("{fast:c:gone}:lock")).isFalse();
+    }
+
+    @Test
+    void aKeyAnotherInstanceIsLoadingIsWaitedForNotLoadedAgain() {
+        TieredCache cache = engine.instance("c", leased().build());
+        engine.redis.holdLease("fast:c:b", Duration.ofSeconds(10));
+        engine.redis.onWait(() -> {
+            long now = engine.now();
+            engine.redis.completeLoad("fast:c:b", new StoredEntry("from the owner", now, now + 60_000, 5), 60_000);
+        });
+
+        assertThat(cache.getAll(List.of("a", "b"), loader())).containsExactly(Map.entry("a", "v-a"),
+                Map.entry("b", "from the owner"));
+
+        assertThat(calls).containsExactly(Set.of("a"));
+        assertThat(cache.stampedeStatistics().lockWaits()).isEqualTo(1);
+        assertThat(cache.stampedeStatistics().waitHits()).isEqualTo(1);
+        assertThat(cache.lookup("b")).extracting(ValueWrapper::get).isEqualTo("from the owner");
+    }
+
+    @Test
+    void aLeaseWhoseOwnerDiedIsTakenOverByASecondLoaderCallForItsKeysOnly() {
+        TieredCache cache = engine.instance("c", leased().build());
+        engine.redis.holdLease("fast:c:b", Duration.ofMillis(300));
+
+        assertThat(cache.getAll(List.of("a", "b"), loader())).containsOnlyKeys("a", "b");
+
+        assertThat(calls).containsExactly(Set.of("a"), Set.of("b"));
+        assertThat(cache.stampedeStatistics().takeovers()).isEqualTo(1);
+        assertThat(engine.redis.exists("{fast:c:b}:lock")).isFalse();
+    }
+
+    @Test
+    void aLoadOvertakenByAPutOnAnotherInstanceDoesNotOverwriteIt() {
+        TieredCache a = engine.instance("c", leased().build());
+        TieredCache b = engine.instance("c", leased().build());
+
+        Map<String, String> values = a.getAll(List.of("k", "other"), keys -> {
+            b.put("k", "newer");
+            return Map.of("k", "older", "other", "v-other");
+        });
+
+        assertThat(values).containsEntry("k", "older");
+        assertThat(a.stampedeStatistics().rejectedStores()).isEqualTo(1);
+        assertThat(engine.redis.entry("fast:c:k")).extracting(StoredEntry::value).isEqualTo("newer");
+        assertThat(engine.redis.entry("fast:c:other")).extracting(StoredEntry::value).isEqualTo("v-other");
+        assertThat(a.lookup("k")).extracting(ValueWrapper::get).isEqualTo("newer");
+    }
+
+    @Test
+    void aLoaderFailureReleasesEveryLeaseAndReachesTheCaller() {
+        TieredCache cache = engine.instance("c", leased().build());
+
+        assertThatThrownBy(() -> cache.getAll(List.of("a", "b"), keys -> {
+            throw new IllegalStateException("database down");
+        })).isInstanceOf(ValueRetrievalException.class).hasRootCauseMessage("database down");
+
+        assertThat(engine.redis.exists("{fast:c:a}:lock")).isFalse();
+        assertThat(engine.redis.exists("{fast:c:b}:lock")).isFalse();
+        assertThat(cache.statistics().loadFailures()).isEqualTo(2);
+    }
+
+    @Test
+    void failSafeServesTheExpiredValuesWhenTheLoaderFails() {
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
+                .failSafe(new FailSafeSettings(true, Duration.ofSeconds(10), Duration.ZERO, Duration.ZERO)).build());
+        cache.getAll(List.of("a", "b"), loader());
+        engine.time.advance(Duration.ofSeconds(2));
+
+        Map<String, String> values = cache.getAll(List.of("a", "b"), keys -> {
+            throw new IllegalStateException("database down");
+        });
+
+        assertThat(values).containsExactly(Map.entry("a", "v-a"), Map.entry("b", "v-b"));
+        assertThat(cache.stampedeStatistics().staleServes()).isEqualTo(2);
+    }
+
+    @Test
+    void redisDownServesFromL1AndTheLoaderWithoutAnException() {
+        TieredCache cache = engine.instance("c", leased().build());
+        cache.getAll(List.of("a"), loader());
+        engine.redis.down(true);
+
+        assertThat(cache.getAll(List.of("a", "b", "c"), loader())).containsExactly(Map.entry("a", "v-a"),
+                Map.entry("b", "v-b"), Map.entry("c", "v-c"));
+        assertThat(calls).containsExactly(Set.of("a"), Set.of("b", "c"));
+        assertThat(cache.lookup("b")).extracting(ValueWrapper::get).isEqualTo("v-b");
+    }
+
+    @Test
+    void eachKeyIsCountedAsASingleReadCountsIt() {
+        TieredCache cache = engine.instance("c", leased().build());
+        cache.get("a", () -> "v-a");
+        long now = engine.now();
+        engine.redis.write("fast:c:b", new StoredEntry("v-b", now, now + 60_000, 0), 60_000);
+        CacheStatistics before = cache.statistics();
+        long l1Hits = before.l1Hits();
+        long l1Misses = before.l1Misses();
+        long misses = before.misses();
+
+        cache.getAll(List.of("a", "b", "c", "d"), loader());
+
+        CacheStatistics after = cache.statistics();
+        assertThat(after.l1Hits() - l1Hits).isEqualTo(1);
+        assertThat(after.l1Misses() - l1Misses).isEqualTo(3);
+        assertThat(after.l2Hits()).isEqualTo(1);
+        assertThat(after.misses() - misses).isEqualTo(2);
+        assertThat(after.loads()).isEqualTo(3);
+    }
+
+    @Test
+    void withoutALoaderOnlyWhatIsCachedIsReturned() {
+        TieredCache a = engine.instance("c", leased().build());
+        TieredCache b = engine.instance("c", leased().build());
+        a.getAll(List.of("x", "gone"), loader("gone"));
+
+        assertThat(b.getAll(List.of("y", "gone", "x"))).containsExactly(Map.entry("x", "v-x"));
+        assertThat(engine.redis.exists("fast:c:y")).isFalse();
+        assertThat(engine.redis.exists("{fast:c:y}:lock")).isFalse();
+    }
+}
