@@ -204,6 +204,27 @@ class CacheableL1HitShortcutTests {
         });
     }
 
+    @Test
+    void oneInterfaceMethodOfTwoBeansIsAnsweredForEachFromItsOwnCache() {
+        withoutService.withUserConfiguration(CatalogConfiguration.class).run(context -> {
+            // Interface proxies of both beans: their calls pass the interface's one Method object.
+            Catalog books = context.getBean("bookCatalog", Catalog.class);
+            Catalog films = context.getBean("filmCatalog", Catalog.class);
+            assertThat(books.find("a")).isEqualTo("book-a");
+            assertThat(films.find("a")).isEqualTo("film-a");
+            CountingSource source = countSpringsCalls(context);
+
+            for (int i = 0; i < 3; i++) {
+                assertThat(books.find("a")).isEqualTo("book-a");
+                assertThat(films.find("a")).isEqualTo("film-a");
+            }
+
+            assertThat(source.lookups.get()).as("calls that reached Spring's interceptor").isZero();
+            assertThat(engine(context, "books").statistics().l1Hits()).isEqualTo(3);
+            assertThat(engine(context, "films").statistics().l1Hits()).isEqualTo(3);
+        });
+    }
+
     private static TieredCache engine(ApplicationContext context, String name) {
         return context.getBean(MultiTierCacheManager.class).getCache(name).getNativeCache();
     }
@@ -291,6 +312,44 @@ class CacheableL1HitShortcutTests {
         public CompletableFuture<String> findLater(String id) {
             calls.incrementAndGet();
             return CompletableFuture.completedFuture("value-" + id);
+        }
+    }
+
+    interface Catalog {
+
+        String find(String id);
+    }
+
+    static class BookCatalog implements Catalog {
+
+        @Override
+        @Cacheable("books")
+        public String find(String id) {
+            return "book-" + id;
+        }
+    }
+
+    static class FilmCatalog implements Catalog {
+
+        @Override
+        @Cacheable("films")
+        public String find(String id) {
+            return "film-" + id;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableCaching
+    static class CatalogConfiguration {
+
+        @Bean
+        Catalog bookCatalog() {
+            return new BookCatalog();
+        }
+
+        @Bean
+        Catalog filmCatalog() {
+            return new FilmCatalog();
         }
     }
 

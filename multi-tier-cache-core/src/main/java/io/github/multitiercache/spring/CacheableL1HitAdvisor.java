@@ -143,12 +143,20 @@ public final class CacheableL1HitAdvisor extends AbstractPointcutAdvisor impleme
         return (simple && plainReturn && !method.isVarArgs()) ? cacheable : null;
     }
 
-    /** The advice: answers L1 hits of the methods that qualify, remembering per method and class. */
+    /**
+     * The advice: answers L1 hits of the methods that qualify, remembering per method and class.
+     *
+     * <p>A proxy passes the same {@code Method} object on every call, so what was found for a method
+     * is first looked up by that object, which the map compares by identity before anything else,
+     * together with the target class it was found for; only a method called on targets of several
+     * classes goes on to the map by method and class.
+     */
     private final class Shortcuts implements MethodInterceptor {
 
         private static final Object NONE = new Object();
 
-        private final Map<MethodClassKey, Object> byMethod = new ConcurrentHashMap<>();
+        private final Map<Method, Known> byMethod = new ConcurrentHashMap<>();
+        private final Map<MethodClassKey, Object> byMethodAndClass = new ConcurrentHashMap<>();
         private volatile boolean ready;
 
         @Override
@@ -168,14 +176,22 @@ public final class CacheableL1HitAdvisor extends AbstractPointcutAdvisor impleme
         }
 
         private @Nullable Shortcut shortcut(Method method, Object target) {
-            MethodClassKey id = new MethodClassKey(method, target.getClass());
-            Object known = byMethod.get(id);
+            Class<?> targetClass = target.getClass();
+            Known first = byMethod.get(method);
+            Object known = (first != null && first.targetClass == targetClass) ? first.shortcut : null;
             if (known == null) {
-                known = resolve(method, target);
+                MethodClassKey id = new MethodClassKey(method, targetClass);
+                known = byMethodAndClass.get(id);
                 if (known == null) {
-                    return null;
+                    known = resolve(method, target);
+                    if (known == null) {
+                        return null;
+                    }
+                    byMethodAndClass.putIfAbsent(id, known);
                 }
-                byMethod.putIfAbsent(id, known);
+                if (first == null) {
+                    byMethod.putIfAbsent(method, new Known(targetClass, known));
+                }
             }
             return (known instanceof Shortcut shortcut) ? shortcut : null;
         }
@@ -215,6 +231,10 @@ public final class CacheableL1HitAdvisor extends AbstractPointcutAdvisor impleme
             return new Shortcut(BridgeMethodResolver.findBridgedMethod(method), multiTier.getNativeCache(),
                     keyGenerator, method.getReturnType() == Optional.class);
         }
+    }
+
+    /** What was found for a method on a target of one class: a {@link Shortcut} or {@code NONE}. */
+    private record Known(Class<?> targetClass, Object shortcut) {
     }
 
     private record Shortcut(Method method, TieredCache cache, KeyGenerator keyGenerator, boolean optional) {

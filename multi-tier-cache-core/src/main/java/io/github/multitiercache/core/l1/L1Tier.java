@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import org.jspecify.annotations.Nullable;
@@ -25,6 +26,13 @@ import org.jspecify.annotations.Nullable;
  * <p>Entries evicted by Caffeine itself are counted by cause ({@link #sizeEvictions()},
  * {@link #expirations()}) in the eviction listener, off the read path.
  *
+ * <p>A hit is recorded for the eviction policy only once the tier has been at least half full, as
+ * Caffeine itself does for a cache without per-entry expiry: until then nothing is evicted, so the
+ * order of reads cannot matter, and Caffeine's frequency sketch is not built yet. Caffeine cannot
+ * skip recording on its own here, since per-entry expiry makes it record every read; a read before
+ * that point is a quiet lookup (a map read and an expiry check), which also spares the reader the
+ * maintenance that recorded reads ask for every few reads.
+ *
  * <p>Caffeine's maintenance (draining its buffers, expiry, eviction) runs on the calling thread when
  * a write of this tier (a put, an invalidation) asks for it, and on the given executor when a read
  * does. After a write the work is a few microseconds, less than waking a pool thread for it, which
@@ -36,6 +44,11 @@ public final class L1Tier {
     private static final ThreadLocal<Boolean> writing = new ThreadLocal<>();
 
     private final Cache<Object, L1Entry> cache;
+    private final Policy<Object, L1Entry> policy;
+    private final long halfMaximumSize;
+    // Whether hits are recorded for the eviction policy: set, for good, by the first write that finds
+    // the tier at least half full (when Caffeine builds its frequency sketch).
+    private volatile boolean recordsReads;
     private final Executor background;
     private final ConcurrentMap<String, Object> keysByText = new ConcurrentHashMap<>();
     private final Ticker ticker;
@@ -63,6 +76,8 @@ public final class L1Tier {
                     countEviction(cause);
                 })
                 .build();
+        this.policy = cache.policy();
+        this.halfMaximumSize = maximumSize >>> 1;
     }
 
     /**
@@ -71,7 +86,7 @@ public final class L1Tier {
      * @return the live entry, or {@code null}
      */
     public @Nullable L1Entry get(Object key) {
-        return cache.getIfPresent(key);
+        return recordsReads ? cache.getIfPresent(key) : policy.getIfPresentQuietly(key);
     }
 
     /**
@@ -97,6 +112,9 @@ public final class L1Tier {
         }
         finally {
             writing.remove();
+        }
+        if (!recordsReads && cache.estimatedSize() >= halfMaximumSize) {
+            recordsReads = true;
         }
         return entry;
     }
