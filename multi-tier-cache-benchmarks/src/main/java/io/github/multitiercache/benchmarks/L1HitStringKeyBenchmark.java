@@ -128,7 +128,7 @@ public class L1HitStringKeyBenchmark {
                     "multi-tier-cache.defaults.l1.maximum-size=" + StringKeys.BOUND);
             cache = CacheContexts.multiTierCache(context);
             engine = cache.getNativeCache();
-            l1 = Objects.requireNonNull(engine.l1(), "L1 is disabled");
+            l1 = Objects.requireNonNull(engine.insight().l1(), "L1 is disabled");
             long bound = engine.settings().l1MaximumSize();
             Checks.check(bound == StringKeys.BOUND, "an L1 bounded at " + StringKeys.BOUND + ", not " + bound);
             for (String key : StringKeys.all()) {
