@@ -55,28 +55,25 @@ final class AsyncLoader {
     // Lease waits and load timeouts: the context's ticker, so that tests can drive them with a fake clock.
     private final LongSupplier nanoClock;
 
-    AsyncLoader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
-            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, LeaseOutcomes outcomes,
-            SingleFlight flights, Executor executor, Delays delays, CacheStatistics statistics,
-            StampedeStatistics stampedeStatistics, LogThrottle warnings, LongSupplier nanoClock) {
-        this.name = name;
-        this.settings = settings;
-        this.expiry = expiry;
-        this.fills = fills;
-        this.near = near;
-        this.shared = shared;
-        this.codec = codec;
-        this.store = store;
-        this.failSafe = failSafe;
-        this.outcomes = outcomes;
-        this.flights = flights;
-        this.executor = executor;
-        this.delays = delays;
-        this.coordinator = shared.coordinator();
-        this.statistics = statistics;
-        this.stampedeStatistics = stampedeStatistics;
-        this.warnings = warnings;
-        this.nanoClock = nanoClock;
+    AsyncLoader(LoadParts parts) {
+        this.name = parts.name();
+        this.settings = parts.settings();
+        this.expiry = parts.expiry();
+        this.fills = parts.fills();
+        this.near = parts.near();
+        this.shared = parts.shared();
+        this.codec = parts.codec();
+        this.store = parts.store();
+        this.failSafe = parts.failSafe();
+        this.outcomes = parts.outcomes();
+        this.flights = parts.flights();
+        this.executor = parts.executor();
+        this.delays = parts.delays();
+        this.coordinator = parts.shared().coordinator();
+        this.statistics = parts.statistics();
+        this.stampedeStatistics = parts.stampedeStatistics();
+        this.warnings = parts.warnings();
+        this.nanoClock = parts.nanoClock();
     }
 
     /**

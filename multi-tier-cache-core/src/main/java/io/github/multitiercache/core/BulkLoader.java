@@ -68,27 +68,24 @@ final class BulkLoader {
     private final LongSupplier nanoClock;
     private final BulkStore bulkStore;
 
-    BulkLoader(String name, CacheSettings settings, KeySpace keys, FillGuard fills, ExpiryPolicy expiry,
-            SafeCodec codec, HotKeys hotKeys, NearTier near, SharedTier shared, Store store, FailSafe failSafe,
-            LeaseOutcomes outcomes, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
-            LogThrottle warnings, LongSupplier nanoClock) {
-        this.name = name;
-        this.settings = settings;
-        this.keys = keys;
-        this.fills = fills;
-        this.expiry = expiry;
-        this.codec = codec;
-        this.hotKeys = hotKeys;
-        this.near = near;
-        this.shared = shared;
-        this.store = store;
-        this.failSafe = failSafe;
-        this.outcomes = outcomes;
-        this.coordinator = shared.coordinator();
-        this.statistics = statistics;
-        this.stampedeStatistics = stampedeStatistics;
-        this.warnings = warnings;
-        this.nanoClock = nanoClock;
+    BulkLoader(LoadParts parts) {
+        this.name = parts.name();
+        this.settings = parts.settings();
+        this.keys = parts.keys();
+        this.fills = parts.fills();
+        this.expiry = parts.expiry();
+        this.codec = parts.codec();
+        this.hotKeys = parts.hotKeys();
+        this.near = parts.near();
+        this.shared = parts.shared();
+        this.store = parts.store();
+        this.failSafe = parts.failSafe();
+        this.outcomes = parts.outcomes();
+        this.coordinator = parts.shared().coordinator();
+        this.statistics = parts.statistics();
+        this.stampedeStatistics = parts.stampedeStatistics();
+        this.warnings = parts.warnings();
+        this.nanoClock = parts.nanoClock();
         this.bulkStore = new BulkStore(store, shared, coordinator, outcomes);
     }
 

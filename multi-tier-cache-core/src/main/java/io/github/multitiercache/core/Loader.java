@@ -60,27 +60,24 @@ final class Loader {
     private final LongSupplier nanoClock;
     private final SingleFlight flights;
 
-    Loader(String name, CacheSettings settings, ExpiryPolicy expiry, FillGuard fills, NearTier near,
-            SharedTier shared, SafeCodec codec, Store store, FailSafe failSafe, LeaseOutcomes outcomes,
-            SingleFlight flights, Executor executor, CacheStatistics statistics, StampedeStatistics stampedeStatistics,
-            LogThrottle warnings, LongSupplier nanoClock) {
-        this.name = name;
-        this.settings = settings;
-        this.expiry = expiry;
-        this.fills = fills;
-        this.near = near;
-        this.shared = shared;
-        this.codec = codec;
-        this.store = store;
-        this.failSafe = failSafe;
-        this.outcomes = outcomes;
-        this.flights = flights;
-        this.executor = executor;
-        this.coordinator = shared.coordinator();
-        this.statistics = statistics;
-        this.stampedeStatistics = stampedeStatistics;
-        this.warnings = warnings;
-        this.nanoClock = nanoClock;
+    Loader(LoadParts parts) {
+        this.name = parts.name();
+        this.settings = parts.settings();
+        this.expiry = parts.expiry();
+        this.fills = parts.fills();
+        this.near = parts.near();
+        this.shared = parts.shared();
+        this.codec = parts.codec();
+        this.store = parts.store();
+        this.failSafe = parts.failSafe();
+        this.outcomes = parts.outcomes();
+        this.flights = parts.flights();
+        this.executor = parts.executor();
+        this.coordinator = parts.shared().coordinator();
+        this.statistics = parts.statistics();
+        this.stampedeStatistics = parts.stampedeStatistics();
+        this.warnings = parts.warnings();
+        this.nanoClock = parts.nanoClock();
     }
 
     /**

@@ -143,17 +143,15 @@ public final class TieredCache {
                 publisher);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
         LeaseOutcomes outcomes = new LeaseOutcomes(name, settings, failSafe, stampedeStatistics, warnings);
-        SingleFlight flights = new SingleFlight();
-        this.loader = new Loader(name, settings, expiry, fills, near, shared, codec, store, failSafe, outcomes,
-                flights, context.executor(), statistics, stampedeStatistics, warnings, context.ticker()::read);
-        this.asyncLoader = new AsyncLoader(name, settings, expiry, fills, near, shared, codec, store, failSafe,
-                outcomes, flights, context.executor(), context.delays(), statistics, stampedeStatistics, warnings,
-                context.ticker()::read);
+        LoadParts parts = new LoadParts(name, settings, keys, expiry, fills, near, shared, codec, hotKeys, store,
+                failSafe, outcomes, new SingleFlight(), context.executor(), context.delays(), statistics,
+                stampedeStatistics, warnings, context.ticker()::read);
+        this.loader = new Loader(parts);
+        this.asyncLoader = new AsyncLoader(parts);
+        this.bulk = new BulkLoader(parts);
         this.refreshAhead = new RefreshAhead(settings.refresh(), coordinator != null, loader, asyncLoader, expiry,
                 context.executor());
         this.insight = new CacheInsight(near, hotKeys, keys, keyConverter);
-        this.bulk = new BulkLoader(name, settings, keys, fills, expiry, codec, hotKeys, near, shared, store, failSafe,
-                outcomes, statistics, stampedeStatistics, warnings, context.ticker()::read);
         publisher.register(this);
     }
 
