@@ -206,9 +206,16 @@ public final class KeyTracking implements SmartLifecycle, DisposableBean {
     }
 
     private void onLost(TrackingLink link) {
-        if (running && !link.degraded) {
-            link.degraded = true;
-            updateTrust("the tracking connection to " + link.node() + " dropped");
+        // Like the bus on a resubscription: the next tick opens a new connection, which drops L1
+        // once tracking is on; until then the heartbeats bound what the lost pushes can cost.
+        ScheduledExecutorService ticks = scheduler;
+        if (running && ticks != null) {
+            try {
+                ticks.execute(this::tick);
+            }
+            catch (RuntimeException ex) {
+                // Stopping.
+            }
         }
     }
 
@@ -283,7 +290,7 @@ public final class KeyTracking implements SmartLifecycle, DisposableBean {
                 }
             }
             for (TrackingLink link : topology.links()) {
-                if (link.sendHeartbeat(nanoClock.getAsLong(), settings.maxStaleness())) {
+                if (link.sendHeartbeat(nanoClock.getAsLong(), settings.maxStaleness()) != null) {
                     heartbeatsSent.increment();
                 }
             }

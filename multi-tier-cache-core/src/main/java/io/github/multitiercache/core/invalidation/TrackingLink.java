@@ -18,6 +18,7 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.StatefulRedisConnectionImpl;
 import io.lettuce.core.TrackingArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.push.PushListener;
 import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.protocol.ProtocolVersion;
@@ -145,6 +146,11 @@ final class TrackingLink {
                 tracking.prefixes(keyPrefix + ":");
             }
             await(opened.async().clientTracking(tracking), timeout);
+            // The heartbeats need MULTI, EXEC, SET and DEL on the heartbeat key: refused now, refused always.
+            java.util.concurrent.Future<?> probe = sendHeartbeat(0, timeout);
+            if (probe != null) {
+                await(probe, timeout);
+            }
         }
         catch (UnsupportedException | RuntimeException ex) {
             connection = null;
@@ -174,18 +180,24 @@ final class TrackingLink {
     }
 
     /**
-     * Writes a heartbeat key, which expires after {@code ttl}; does not wait.
+     * Writes a heartbeat key and deletes it in one transaction ({@code MULTI SET DEL EXEC}), so that
+     * Redis pushes its name once while no other client ever sees it; does not wait.
      * @param sentNanos the send time, which the key carries in its name
-     * @return whether it was handed to the connection
+     * @param ttl the TTL the key is written with (it never outlives the transaction)
+     * @return the transaction's reply, or {@code null} when there is no open connection
      */
-    boolean sendHeartbeat(long sentNanos, Duration ttl) {
+    java.util.concurrent.@Nullable Future<?> sendHeartbeat(long sentNanos, Duration ttl) {
         StatefulRedisConnection<byte[], byte[]> current = connection;
         if (current == null || lost || !current.isOpen()) {
-            return false;
+            return null;
         }
         byte[] key = (heartbeatKeyBase + sentNanos).getBytes(StandardCharsets.UTF_8);
-        current.async().set(key, EMPTY, SetArgs.Builder.px(Math.max(1, ttl.toMillis())));
-        return true;
+        RedisAsyncCommands<byte[], byte[]> async = current.async();
+        // Only the tick thread sends on this connection, so the four commands go out together.
+        async.multi();
+        async.set(key, EMPTY, SetArgs.Builder.px(Math.max(1, ttl.toMillis())));
+        async.del(key);
+        return async.exec();
     }
 
     /** Closes the connection, if any; the link can be opened again. */

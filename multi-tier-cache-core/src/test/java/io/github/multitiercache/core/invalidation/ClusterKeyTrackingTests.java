@@ -73,7 +73,7 @@ class ClusterKeyTrackingTests {
     }
 
     @Test
-    void aKilledTrackingConnectionToOneMasterDistrustsL1AndIsReopened() {
+    void aKilledTrackingConnectionToOneMasterIsReopenedAndDropsL1() {
         try (Instance a = new Instance()) {
             a.awaitTrusted();
             TieredCache onA = a.engine.cache("products", LONG_L1);
