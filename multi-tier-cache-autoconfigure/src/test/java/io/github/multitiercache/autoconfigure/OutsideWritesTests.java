@@ -113,6 +113,31 @@ class OutsideWritesTests {
     }
 
     @Test
+    void aFlushOfRedisDropsEveryL1() {
+        List<ConfigurableApplicationContext> instances = List.of(instance(), instance());
+        versions(instances.get(0)).put("k", 1L);
+        fill(instances);
+        redis.flushAll();
+        await().atMost(Duration.ofMillis(500)).until(() -> instances.stream().noneMatch(c -> inL1(c, "k")));
+        assertThat(versions(instances.get(1)).get("k")).isNull();
+    }
+
+    @Test
+    void aWriteOfThisInstanceLeavesItsOwnL1OnceWhenItsPushArrivesAndTheNextReadRefillsIt() {
+        ConfigurableApplicationContext context = instance();
+        KeyTracking tracking = context.getBean(KeyTracking.class);
+        long before = tracking.keysInvalidated();
+        versions(context).put("k", 1L);
+        // The push of the instance's own SET drops the copy the put left in L1 ...
+        await().atMost(Duration.ofMillis(500)).until(() -> tracking.keysInvalidated() > before && !inL1(context, "k"));
+        // ... and the next read fills it from Redis, which writes nothing and so causes no push.
+        assertThat(versions(context).get("k").get()).isEqualTo(1L);
+        long after = tracking.keysInvalidated();
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1)).until(() -> inL1(context, "k"));
+        assertThat(tracking.keysInvalidated()).isEqualTo(after);
+    }
+
+    @Test
     void withTrackingOffAnOutsideWriteLeavesTheL1CopyUntilItsTtl() throws InterruptedException {
         ConfigurableApplicationContext context = instance("multi-tier-cache.invalidation.tracking.enabled=false");
         assertThat(context.getBeanProvider(KeyTracking.class).getIfAvailable()).isNull();

@@ -41,10 +41,11 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * <p><b>Loss.</b> A link's pushes are delivered in order on its connection, so the push of a key
  * this instance wrote on that connection (a heartbeat, every {@code heartbeatInterval}) proves
  * that every change Redis made before it was reported. The rules are the bus's: a link whose own
- * heartbeat sent within {@code maxStaleness − heartbeatInterval} has not come back, or whose
- * connection dropped, degrades L1 ({@link L1Guard#setTrackingDegraded}); a link (re)opened drops
- * the whole L1 once tracking is on, then counts as live; a degraded link is live again when a
- * heartbeat comes back fast enough. A link silent for twice {@code maxStaleness} is reopened.
+ * heartbeat sent within {@code maxStaleness − heartbeatInterval} has not come back degrades L1
+ * ({@link L1Guard#setTrackingDegraded}); a dropped connection is reopened at once, and a link
+ * (re)opened drops the whole L1 once tracking is on (as a resubscription does), then counts as
+ * live; a degraded link is live again when a heartbeat comes back fast enough. A link silent for
+ * twice {@code maxStaleness} is reopened.
  *
  * <p><b>Unavailable.</b> A server that cannot track for this client (older than Redis 6, a client
  * configured for RESP2, an ACL user without {@code CLIENT}) is reported once; tracking then stays
