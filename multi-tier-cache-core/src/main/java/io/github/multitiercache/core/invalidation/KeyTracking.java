@@ -266,7 +266,8 @@ public final class KeyTracking implements SmartLifecycle, DisposableBean {
         }
         try {
             long now = nanoClock.getAsLong();
-            if (topology.follow(now, settings.heartbeatInterval().toNanos())) {
+            // Lettuce logs every refresh that cannot reach a node: at most one a second.
+            if (topology.follow(now, Math.max(settings.heartbeatInterval().toNanos(), 1_000_000_000L))) {
                 updateTrust("a master of the cluster has no tracking connection yet");
             }
             for (TrackingLink link : topology.links()) {
