@@ -124,9 +124,22 @@ public final class TestRedis implements AutoCloseable {
         return startTrackingOwn(server);
     }
 
+    /** Adds started client-side tracking whose Lettuce client speaks RESP2 only. */
+    public TestRedis withTrackingOverResp2() {
+        RedisStandaloneConfiguration server = new RedisStandaloneConfiguration("127.0.0.1",
+                java.util.Objects.requireNonNull(connectionFactory.getStandaloneConfiguration()).getPort());
+        return startTrackingOwn(server, LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
+                .clientOptions(io.lettuce.core.ClientOptions.builder()
+                        .protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2).build())
+                .build());
+    }
+
     private TestRedis startTrackingOwn(RedisStandaloneConfiguration server) {
-        LettuceClientConfiguration client = LettuceClientConfiguration.builder()
-                .commandTimeout(Duration.ofSeconds(2)).build();
+        return startTrackingOwn(server, LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
+                .build());
+    }
+
+    private TestRedis startTrackingOwn(RedisStandaloneConfiguration server, LettuceClientConfiguration client) {
         LettuceConnectionFactory factory = new LettuceConnectionFactory(server, client);
         factory.afterPropertiesSet();
         factory.start();

@@ -235,6 +235,21 @@ class KeyTrackingTests {
         assertThat(tracking.isHealthy()).isFalse();
     }
 
+    @Test
+    void aClientConfiguredForResp2LeavesTrackingOffAndTheCacheWorking() {
+        a = TestRedis.standalone(redis.port(), "mtc").withBus(HEARTBEAT, MAX_STALENESS).withTrackingOverResp2();
+        KeyTracking tracking = Objects.requireNonNull(a.tracking);
+        await().atMost(Duration.ofSeconds(5)).until(tracking::isUnavailable);
+        await().atMost(Duration.ofSeconds(5)).until(a::busReady);
+        TieredCache onA = a.cache("products", LONG_L1);
+        onA.put("k", "v1");
+        assertThat(onA.lookup("k").get()).isEqualTo("v1");
+        assertThat(inL1(a, onA, "k")).isTrue();
+        // Longer than the trust window: a RESP2 connection would never have brought a heartbeat back.
+        await().during(MAX_STALENESS.plusMillis(200)).atMost(Duration.ofSeconds(3))
+                .until(() -> !Objects.requireNonNull(a.guard).isTrackingDegraded());
+    }
+
     private long trackingConnectionId(KeyTracking tracking) {
         String clients = String.valueOf(redis.command("CLIENT", "LIST"));
         return clients.lines().filter(line -> line.contains(" name=" + tracking.clientName() + " "))
