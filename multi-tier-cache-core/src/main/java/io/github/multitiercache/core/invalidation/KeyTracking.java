@@ -224,7 +224,8 @@ public final class KeyTracking implements SmartLifecycle, DisposableBean {
 
     /** Degrades L1 while any link is degraded, logging each transition once. */
     private void updateTrust(@Nullable String reason) {
-        boolean degraded = running && !unavailable && topology.links().stream().anyMatch(link -> link.degraded);
+        boolean degraded = running && !unavailable
+                && (topology.isIncomplete() || topology.links().stream().anyMatch(link -> link.degraded));
         long degradedFor;
         synchronized (stateLock) {
             if (degraded == guard.isTrackingDegraded()) {
@@ -268,7 +269,8 @@ public final class KeyTracking implements SmartLifecycle, DisposableBean {
             long now = nanoClock.getAsLong();
             // Lettuce logs every refresh that cannot reach a node: at most one a second.
             if (topology.follow(now, Math.max(settings.heartbeatInterval().toNanos(), 1_000_000_000L))) {
-                updateTrust("a master of the cluster has no tracking connection yet");
+                updateTrust(topology.isIncomplete() ? "some slots of the cluster have no live master (a failover)"
+                        : "a master of the cluster has no tracking connection yet");
             }
             for (TrackingLink link : topology.links()) {
                 if (!link.isOpen()) {

@@ -43,6 +43,7 @@ final class TrackingTopology {
     private final ConcurrentMap<String, TrackingLink> links = new ConcurrentHashMap<>();
     private volatile @Nullable RedisClient nodeClient;
     private volatile boolean known;
+    private volatile boolean incomplete;
     private volatile long lastRefreshNanos;
 
     TrackingTopology(LettuceConnectionFactory connectionFactory, String keyPrefix, String instance,
@@ -82,15 +83,16 @@ final class TrackingTopology {
     /**
      * For a cluster, keeps one link per master as the cluster client knows them, and asks the client
      * to reload the topology while a link is down or degraded (a failover), at most once per
-     * {@code refreshNanos}. A master that appears after the first topology starts degraded: it has
-     * reported nothing to us yet.
+     * {@code refreshNanos}, or while some slots have no live master ({@link #isIncomplete()}). A
+     * master that appears after the first topology starts degraded: it has reported nothing to us yet.
      * @return whether the set of links changed
      */
     boolean follow(long now, long refreshNanos) {
         if (!(connectionFactory.getRequiredNativeClient() instanceof RedisClusterClient clusterClient)) {
             return false;
         }
-        boolean unsettled = links.isEmpty() || links.values().stream().anyMatch(link -> link.degraded || !link.isOpen());
+        boolean unsettled = incomplete || links.isEmpty()
+                || links.values().stream().anyMatch(link -> link.degraded || !link.isOpen());
         if (unsettled && now - lastRefreshNanos > refreshNanos) {
             lastRefreshNanos = now;
             clusterClient.refreshPartitionsAsync();
@@ -98,11 +100,13 @@ final class TrackingTopology {
         Partitions partitions = clusterClient.getPartitions();
         Set<String> masters = new HashSet<>();
         boolean changed = false;
+        int covered = 0;
         for (RedisClusterNode node : partitions) {
             if (!node.is(RedisClusterNode.NodeFlag.UPSTREAM) || node.is(RedisClusterNode.NodeFlag.FAIL)
                     || node.hasNoSlots()) {
                 continue;
             }
+            covered += node.getSlots().size();
             String address = node.getUri().getHost() + ":" + node.getUri().getPort();
             String id = node.getNodeId() + "@" + address;
             TrackingLink existing = links.get(id);
@@ -130,6 +134,11 @@ final class TrackingTopology {
             changed = true;
         }
         known = known || !masters.isEmpty();
+        boolean wasIncomplete = incomplete;
+        // Slots without a live master as the client sees it: a failover under way, whose new master
+        // may take writes before this instance knows it. Distrusted, and reloaded, until it is known.
+        incomplete = covered < SlotHash.SLOT_COUNT;
+        changed |= wasIncomplete != incomplete;
         changed |= links.entrySet().removeIf(entry -> {
             if (masters.contains(entry.getKey())) {
                 return false;
@@ -139,6 +148,11 @@ final class TrackingTopology {
             return true;
         });
         return changed;
+    }
+
+    /** @return whether some slots have no live master in the topology as last seen (a cluster only) */
+    boolean isIncomplete() {
+        return incomplete;
     }
 
     /** @return what opens a connection for the link */
