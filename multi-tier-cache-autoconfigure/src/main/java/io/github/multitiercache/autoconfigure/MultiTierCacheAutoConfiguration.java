@@ -20,6 +20,7 @@ import io.github.multitiercache.core.TtlJitter;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
 import io.github.multitiercache.core.codec.TypeAllowList;
 import io.github.multitiercache.core.invalidation.InvalidationBus;
+import io.github.multitiercache.core.invalidation.KeyTracking;
 import io.github.multitiercache.core.l1.CoarseTicker;
 import io.github.multitiercache.core.invalidation.InvalidationSettings;
 import io.github.multitiercache.core.redis.CircuitBreaker;
@@ -226,6 +227,21 @@ public final class MultiTierCacheAutoConfiguration {
                 invalidation.getBatchWindow());
         return new InvalidationBus(redisTier, connectionFactory, l1Guard, settings, System::nanoTime,
                 Clock.systemUTC());
+    }
+
+    /**
+     * Client-side tracking beside the bus: writes made to the caches' keys outside the library drop
+     * the L1 copies of every instance (see docs/invalidation.md, "Writes from outside").
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(InvalidationBus.class)
+    @ConditionalOnBooleanProperty(name = "multi-tier-cache.invalidation.tracking.enabled", matchIfMissing = true)
+    KeyTracking multiTierCacheKeyTracking(RedisConnectionFactory connectionFactory, InvalidationBus bus,
+            L1Guard l1Guard, MultiTierCacheProperties properties) {
+        // multiTierCacheRedisTier has already refused any factory but Lettuce's.
+        return new KeyTracking((LettuceConnectionFactory) connectionFactory, bus, l1Guard, properties.getKeyPrefix(),
+                System::nanoTime);
     }
 
     /** The L1 clock: a hit reads a field instead of {@code System.nanoTime()}. */

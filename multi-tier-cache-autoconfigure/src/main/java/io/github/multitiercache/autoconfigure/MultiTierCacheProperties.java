@@ -692,6 +692,13 @@ public class MultiTierCacheProperties {
          */
         private Duration batchWindow = Duration.ZERO;
 
+        /** Client-side tracking: writes made to the caches' keys outside the library, and Redis expiring or evicting them. */
+        private final Tracking tracking = new Tracking();
+
+        public Tracking getTracking() {
+            return tracking;
+        }
+
         public Duration getBatchWindow() {
             return batchWindow;
         }
@@ -746,6 +753,27 @@ public class MultiTierCacheProperties {
 
         public void setMaxKeysPerMessage(int maxKeysPerMessage) {
             this.maxKeysPerMessage = maxKeysPerMessage;
+        }
+    }
+
+    /**
+     * RESP3 client-side tracking: Redis tells every instance which of the caches' keys changed,
+     * whoever changed them, so that writes made outside the library drop the L1 copies at once.
+     */
+    public static class Tracking {
+
+        /**
+         * Whether each instance keeps a tracking connection per Redis master (needs Redis 6 or later,
+         * RESP3 and the CLIENT command; a server without them is reported once and left alone).
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 }

@@ -40,7 +40,9 @@ class RedisOutageTests {
 
     @Test
     void servesFromL1AndLoaderWhileRedisIsDownAndWritesToRedisAgainAfterRestart() {
-        contextRunner.run(context -> {
+        // Without tracking: the push of the load's own write of "warm" would drop its fresh L1 copy
+        // just before the outage (see docs/invalidation.md, "Writes from outside").
+        contextRunner.withPropertyValues("multi-tier-cache.invalidation.tracking.enabled=false").run(context -> {
             BookService service = context.getBean(BookService.class);
             CircuitBreaker breaker = context.getBean(RedisTier.class).circuitBreaker();
             assertThat(service.find("warm")).isEqualTo("book-warm");
@@ -88,8 +90,8 @@ class RedisOutageTests {
             CircuitBreaker breaker = context.getBean(RedisTier.class).circuitBreaker();
             service.find("first");
             // The cache's own connection, the connection factory's shared one (opened by the listener
-            // container) and the invalidation channel's subscription; nothing per call.
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(clientConnections()).isEqualTo(3));
+            // container), the invalidation channel's subscription and the tracking connection; nothing per call.
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(clientConnections()).isEqualTo(4));
 
             for (int outage = 0; outage < 2; outage++) {
                 redis.server().kill();
@@ -109,7 +111,7 @@ class RedisOutageTests {
 
             // Lettuce reconnects the connections it still holds; give it time to do so before counting.
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(clientConnections()).isEqualTo(3));
+                    .untilAsserted(() -> assertThat(clientConnections()).isEqualTo(4));
         });
     }
 

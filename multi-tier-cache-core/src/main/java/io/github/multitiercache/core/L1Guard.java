@@ -10,12 +10,15 @@ package io.github.multitiercache.core;
  *
  * <p>While the invalidation channel is not known to be healthy the guard is <em>degraded</em>: new
  * L1 entries live at most {@link #degradedTtlMillis()} (0: L1 is not used at all), which bounds
- * how long an instance can serve a value another instance has replaced.
+ * how long an instance can serve a value another instance has replaced. Client-side tracking, which
+ * reports writes made outside the library, distrusts L1 the same way while its connections are not
+ * known to be healthy ({@link #setTrackingDegraded(boolean)}); L1 entries are capped while either is.
  */
 public final class L1Guard {
 
     private volatile int epoch;
     private volatile boolean degraded;
+    private volatile boolean trackingDegraded;
     private final long degradedTtlMillis;
 
     /**
@@ -65,6 +68,23 @@ public final class L1Guard {
         return degraded;
     }
 
+    /**
+     * Enters or leaves the degraded state of client-side tracking, independently of the channel's:
+     * L1 entries are capped while either is degraded. Either transition drops every L1 entry.
+     * @param degraded whether a tracking connection is unhealthy
+     */
+    public synchronized void setTrackingDegraded(boolean degraded) {
+        if (this.trackingDegraded != degraded) {
+            this.trackingDegraded = degraded;
+            epoch++;
+        }
+    }
+
+    /** @return whether client-side tracking is currently not trusted */
+    public boolean isTrackingDegraded() {
+        return trackingDegraded;
+    }
+
     /** @return the longest life of an L1 entry written while degraded */
     public long degradedTtlMillis() {
         return degradedTtlMillis;
@@ -76,6 +96,6 @@ public final class L1Guard {
      * @return the TTL to use; 0 means do not write L1
      */
     long capTtl(long ttlMillis) {
-        return degraded ? Math.min(ttlMillis, degradedTtlMillis) : ttlMillis;
+        return (degraded || trackingDegraded) ? Math.min(ttlMillis, degradedTtlMillis) : ttlMillis;
     }
 }

@@ -9,6 +9,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.github.multitiercache.core.codec.JsonValueSerializer;
 import io.github.multitiercache.core.invalidation.InvalidationBus;
 import io.github.multitiercache.core.invalidation.InvalidationSettings;
+import io.github.multitiercache.core.invalidation.KeyTracking;
 import io.github.multitiercache.core.redis.CircuitBreaker;
 import io.github.multitiercache.core.redis.RedisTier;
 import org.jspecify.annotations.Nullable;
@@ -31,6 +32,9 @@ public final class TestRedis implements AutoCloseable {
     public @Nullable InvalidationBus bus;
     /** The L1 guard of the bus, once {@link #withBus(Duration, Duration)} added one. */
     public @Nullable L1Guard guard;
+    /** The client-side tracking, once {@link #withTracking(LettuceConnectionFactory)} added it. */
+    public @Nullable KeyTracking tracking;
+    private @Nullable LettuceConnectionFactory trackingFactory;
 
     private TestRedis(LettuceConnectionFactory connectionFactory, Duration commandTimeout, String prefix,
             InvalidationPublisher publisher) {
@@ -95,6 +99,63 @@ public final class TestRedis implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Adds started client-side tracking to the bus ({@link #withBus} first), over this instance's own
+     * connection factory; it is stopped by {@link #close()}.
+     */
+    public TestRedis withTracking() {
+        return startTracking(connectionFactory);
+    }
+
+    /**
+     * Adds started client-side tracking whose connections go to {@code port} (a fault proxy in
+     * front of the same Redis), while the cache's commands and the bus do not.
+     */
+    public TestRedis withTrackingThrough(int port) {
+        return startTrackingOwn(new RedisStandaloneConfiguration("127.0.0.1", port));
+    }
+
+    /** Adds started client-side tracking whose connections log in as the given ACL user. */
+    public TestRedis withTrackingAs(String user, String password) {
+        RedisStandaloneConfiguration server = new RedisStandaloneConfiguration("127.0.0.1",
+                java.util.Objects.requireNonNull(connectionFactory.getStandaloneConfiguration()).getPort());
+        server.setUsername(user);
+        server.setPassword(password);
+        return startTrackingOwn(server);
+    }
+
+    /** Adds started client-side tracking whose Lettuce client speaks RESP2 only. */
+    public TestRedis withTrackingOverResp2() {
+        RedisStandaloneConfiguration server = new RedisStandaloneConfiguration("127.0.0.1",
+                java.util.Objects.requireNonNull(connectionFactory.getStandaloneConfiguration()).getPort());
+        return startTrackingOwn(server, LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
+                .clientOptions(io.lettuce.core.ClientOptions.builder()
+                        .protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2).build())
+                .build());
+    }
+
+    private TestRedis startTrackingOwn(RedisStandaloneConfiguration server) {
+        return startTrackingOwn(server, LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
+                .build());
+    }
+
+    private TestRedis startTrackingOwn(RedisStandaloneConfiguration server, LettuceClientConfiguration client) {
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(server, client);
+        factory.afterPropertiesSet();
+        factory.start();
+        this.trackingFactory = factory;
+        return startTracking(factory);
+    }
+
+    private TestRedis startTracking(LettuceConnectionFactory factory) {
+        InvalidationBus invalidationBus = java.util.Objects.requireNonNull(bus, "withBus first");
+        KeyTracking keyTracking = new KeyTracking(factory, invalidationBus,
+                java.util.Objects.requireNonNull(guard), context.keyPrefix(), System::nanoTime);
+        this.tracking = keyTracking;
+        keyTracking.start();
+        return this;
+    }
+
     /** @return whether the bus is healthy and has heard its own heartbeat */
     public boolean busReady() {
         InvalidationBus invalidationBus = bus;
@@ -108,6 +169,12 @@ public final class TestRedis implements AutoCloseable {
 
     @Override
     public void close() {
+        if (tracking != null) {
+            tracking.destroy();
+        }
+        if (trackingFactory != null) {
+            trackingFactory.destroy();
+        }
         if (bus != null) {
             bus.destroy();
         }

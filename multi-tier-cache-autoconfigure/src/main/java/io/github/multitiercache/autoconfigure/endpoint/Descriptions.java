@@ -121,7 +121,7 @@ final class Descriptions {
 
     InvalidationDescriptor invalidation() {
         InvalidationBus bus = invalidationBus;
-        boolean l1Degraded = l1Guard != null && l1Guard.isDegraded();
+        boolean l1Degraded = l1Guard != null && (l1Guard.isDegraded() || l1Guard.isTrackingDegraded());
         if (bus == null) {
             return new InvalidationDescriptor(false, null, l1Degraded, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                     0, 0, null, null);

@@ -179,6 +179,14 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         caches.put(cache.name(), cache);
     }
 
+    /**
+     * @param name a cache's name
+     * @return the cache of that name registered with this bus, or {@code null}
+     */
+    @Nullable TieredCache cache(String name) {
+        return caches.get(name);
+    }
+
     @Override
     public void keysChanged(String cacheName, String keyText) {
         outbox.keyChanged(cacheName, keyText);
