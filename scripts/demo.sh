@@ -178,7 +178,7 @@ expect "A found the key 'home' hot" "$([ "$(sed -n 3p "$WORK/featured-a.txt")" =
 expect "the hot key was served from L1 on A" "$([ "$(sed -n 2p "$WORK/featured-a.txt")" -gt 0 ] && echo 0 || echo 1)"
 expect "one repository call for the $((reads + 20)) reads" "$([ "$loads" -eq 1 ] && echo 0 || echo 1)"
 
-echo "6. Bulk read: GET /products?ids=4,2,990 on A (4 is cached, 2 and 990 are not), then the same ids on B"
+echo "6. Bulk read: GET /products?ids=4,2,990 on A (4 is cached, 2 and 990 are not), then the same ids, in another order, on B"
 bulk_stats() { curl -fs -m 30 "$1/products/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["findAllById"], s["findAllByIdKeys"], s["findById"])'; }
 ids_of() { python3 -c 'import json,sys; print(",".join(str(p["id"]) for p in json.load(sys.stdin)))'; }
 read -r a_calls a_ids a_singles <<< "$(bulk_stats "$A")"; b_before=$(bulk_stats "$B")
