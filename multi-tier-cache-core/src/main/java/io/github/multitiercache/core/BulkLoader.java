@@ -26,6 +26,7 @@ import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache.ValueRetrievalException;
+import org.springframework.cache.Cache.ValueWrapper;
 
 /**
  * The bulk reads of one {@link TieredCache}: many keys read, and the missing ones loaded, with a
@@ -55,8 +56,8 @@ final class BulkLoader {
     private final FillGuard fills;
     private final ExpiryPolicy expiry;
     private final SafeCodec codec;
-    private final HotKeys hotKeys;
     private final NearTier near;
+    private final TierReads reads;
     private final SharedTier shared;
     private final Store store;
     private final FailSafe failSafe;
@@ -75,8 +76,8 @@ final class BulkLoader {
         this.fills = parts.fills();
         this.expiry = parts.expiry();
         this.codec = parts.codec();
-        this.hotKeys = parts.hotKeys();
         this.near = parts.near();
+        this.reads = parts.reads();
         this.shared = parts.shared();
         this.store = parts.store();
         this.failSafe = parts.failSafe();
@@ -116,17 +117,12 @@ final class BulkLoader {
                 warnings.warn("Cache '" + name + "' is bypassed for a null key of a bulk read");
                 continue;
             }
-            hotKeys.recordRead(key);
-            L1Entry local = near.servable(key);
+            L1Entry local = reads.probe(key);
             if (local != null) {
-                statistics.l1Hits.increment();
                 values.put(key, local.get());
                 continue;
             }
-            if (settings.l1Enabled()) {
-                statistics.l1Misses.increment();
-            }
-            CacheKey cacheKey = keyOf(key);
+            CacheKey cacheKey = keys.keyOrLocal(key);
             if (cacheKey.local()) {
                 statistics.misses.increment();
                 missing.add(new Pending(cacheKey, fills.ticket(cacheKey.text()), null));
@@ -159,18 +155,16 @@ final class BulkLoader {
             tickets[i] = fills.ticket(remote.get(i).text());
         }
         List<@Nullable StoredEntry> entries = shared.readAll(remote);
-        long now = expiry.now();
         for (int i = 0; i < tickets.length; i++) {
             CacheKey key = remote.get(i);
             StoredEntry entry = entries.get(i);
-            if (entry == null || !expiry.isLive(entry, now)) {
-                shared.countMiss();
-                statistics.misses.increment();
-                missing.add(new Pending(key, tickets[i], entry));
-                continue;
+            ValueWrapper hit = reads.served(key, entry, tickets[i]);
+            if (hit != null) {
+                values.put(key.key(), hit.get());
             }
-            statistics.l2Hits.increment();
-            fill(key, entry, tickets[i], values);
+            else {
+                missing.add(new Pending(key, tickets[i], entry));
+            }
         }
     }
 
@@ -409,18 +403,6 @@ final class BulkLoader {
         if (signal != null) {
             coordinator.unwatch(key.key.redisKey(), signal);
             key.signal = null;
-        }
-    }
-
-    /** The key of one element; one without a stable text form is cached in this instance's L1 only. */
-    private CacheKey keyOf(Object key) {
-        try {
-            return keys.keyOf(key);
-        }
-        catch (RuntimeException ex) {
-            warnings.warn("Cache '" + name + "': keys of type " + key.getClass().getName() + " have no stable text"
-                    + " form, so they are cached in this instance's L1 only: " + ex.getMessage());
-            return CacheKey.local(key);
         }
     }
 }

@@ -16,6 +16,7 @@ import io.github.multitiercache.core.stampede.StampedeStatistics;
  * @param fills its fill guard
  * @param near its L1
  * @param shared its Redis tier, whose {@linkplain SharedTier#coordinator() coordinator} holds the leases
+ * @param reads its L1 probe and the serving of entries read from Redis
  * @param codec its codec
  * @param hotKeys its hot keys
  * @param store the sequence by which values enter its tiers
@@ -30,7 +31,7 @@ import io.github.multitiercache.core.stampede.StampedeStatistics;
  * @param nanoClock monotonic time, for waits and timeouts
  */
 record LoadParts(String name, CacheSettings settings, KeySpace keys, ExpiryPolicy expiry, FillGuard fills,
-        NearTier near, SharedTier shared, SafeCodec codec, HotKeys hotKeys, Store store, FailSafe failSafe,
+        NearTier near, SharedTier shared, TierReads reads, SafeCodec codec, HotKeys hotKeys, Store store, FailSafe failSafe,
         LeaseOutcomes outcomes, SingleFlight flights, Executor executor, Delays delays, CacheStatistics statistics,
         StampedeStatistics stampedeStatistics, LogThrottle warnings, LongSupplier nanoClock) {
 }

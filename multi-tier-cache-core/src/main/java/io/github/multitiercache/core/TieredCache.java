@@ -24,7 +24,6 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache.ValueRetrievalException;
 import org.springframework.cache.Cache.ValueWrapper;
-import org.springframework.cache.support.SimpleValueWrapper;
 
 /**
  * One cache with two tiers: the read path L1 → Redis → loader and the write paths, with TTL
@@ -71,7 +70,7 @@ public final class TieredCache {
     private final StampedeStatistics stampedeStatistics = new StampedeStatistics();
     private final LogThrottle warnings = new LogThrottle(logger);
     private final InvalidationPublisher publisher;
-    private final boolean countsL1Misses;
+    private final TierReads reads;
     private final KeySpace keys;
     private final FillGuard fills;
     private final ExpiryPolicy expiry;
@@ -111,7 +110,6 @@ public final class TieredCache {
         Objects.requireNonNull(context, "context");
         this.publisher = context.publisher();
         CacheKeyConverter keyConverter = context.keyConverter();
-        this.countsL1Misses = settings.l1Enabled();
         this.keys = new KeySpace(name, context.keyPrefix(), keyConverter);
         this.fills = new FillGuard(context.l1Guard());
         this.expiry = new ExpiryPolicy(settings, context.jitter(), context.clock());
@@ -139,11 +137,12 @@ public final class TieredCache {
         this.shared = (backend != null)
                 ? backend.tier(keys, codec, hotKeys, statistics, context.executor(), coordinator) : SharedTier.OFF;
         this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.delays());
+        this.reads = new TierReads(near, shared, hotKeys, expiry, statistics, settings.l1Enabled());
         this.store = new Store(name, settings.cacheNullValues(), expiry, fills, near, shared, hotKeys, recovery,
                 publisher);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
         LeaseOutcomes outcomes = new LeaseOutcomes(name, settings, failSafe, stampedeStatistics, warnings);
-        LoadParts parts = new LoadParts(name, settings, keys, expiry, fills, near, shared, codec, hotKeys, store,
+        LoadParts parts = new LoadParts(name, settings, keys, expiry, fills, near, shared, reads, codec, hotKeys, store,
                 failSafe, outcomes, new SingleFlight(), context.executor(), context.delays(), statistics,
                 stampedeStatistics, warnings, context.ticker()::read);
         this.loader = new Loader(parts);
@@ -179,7 +178,7 @@ public final class TieredCache {
             bypass("a null key");
             return null;
         }
-        L1Entry local = readL1(key);
+        L1Entry local = reads.probe(key);
         if (local != null) {
             return local;
         }
@@ -189,7 +188,7 @@ public final class TieredCache {
             return null;
         }
         long ticket = fills.ticket(cacheKey.text());
-        return served(cacheKey, shared.read(cacheKey, ticket), ticket);
+        return reads.served(cacheKey, shared.read(cacheKey, ticket), ticket);
     }
 
     /**
@@ -229,7 +228,7 @@ public final class TieredCache {
             bypass("a null key");
             return callLoader(null, valueLoader);
         }
-        L1Entry local = readL1(key);
+        L1Entry local = reads.probe(key);
         if (local != null) {
             return (T) local.get();
         }
@@ -240,7 +239,7 @@ public final class TieredCache {
         }
         long ticket = fills.ticket(cacheKey.text());
         StoredEntry entry = shared.read(cacheKey, ticket);
-        ValueWrapper hit = served(cacheKey, entry, ticket);
+        ValueWrapper hit = reads.served(cacheKey, entry, ticket);
         if (hit != null) {
             refreshAhead.refreshIfDue(cacheKey, Objects.requireNonNull(entry), valueLoader);
             return (T) hit.get();
@@ -256,7 +255,7 @@ public final class TieredCache {
      *         of the cached value wrapper, completing with {@code null} on a late-found miss
      */
     public @Nullable CompletableFuture<@Nullable ValueWrapper> retrieve(Object key) {
-        L1Entry local = readL1(key);
+        L1Entry local = reads.probe(key);
         if (local != null) {
             return CompletableFuture.completedFuture(local);
         }
@@ -266,7 +265,7 @@ public final class TieredCache {
             return null;
         }
         long ticket = fills.ticket(cacheKey.text());
-        return shared.readAsync(cacheKey, ticket).thenApply(entry -> served(cacheKey, entry, ticket));
+        return shared.readAsync(cacheKey, ticket).thenApply(entry -> reads.served(cacheKey, entry, ticket));
     }
 
     /**
@@ -279,7 +278,7 @@ public final class TieredCache {
      */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
-        L1Entry local = readL1(key);
+        L1Entry local = reads.probe(key);
         if (local != null) {
             return CompletableFuture.completedFuture((T) local.get());
         }
@@ -290,7 +289,7 @@ public final class TieredCache {
         }
         long ticket = fills.ticket(cacheKey.text());
         return shared.readAsync(cacheKey, ticket).thenCompose(entry -> {
-            ValueWrapper hit = served(cacheKey, entry, ticket);
+            ValueWrapper hit = reads.served(cacheKey, entry, ticket);
             if (hit != null) {
                 refreshAhead.refreshIfDueAsync(cacheKey, Objects.requireNonNull(entry), valueLoader);
                 return CompletableFuture.completedFuture((T) hit.get());
@@ -371,7 +370,7 @@ public final class TieredCache {
             bypass("a null key");
             return null;
         }
-        L1Entry local = readL1(key);
+        L1Entry local = reads.probe(key);
         if (local != null) {
             return local;
         }
@@ -384,7 +383,7 @@ public final class TieredCache {
             return null;
         }
         long readTicket = fills.ticket(cacheKey.text());
-        ValueWrapper existing = served(cacheKey, shared.read(cacheKey, readTicket), readTicket);
+        ValueWrapper existing = reads.served(cacheKey, shared.read(cacheKey, readTicket), readTicket);
         if (existing != null || !store.keeps(value)) {
             return existing;
         }
@@ -394,7 +393,7 @@ public final class TieredCache {
             return null;
         }
         long ticket = fills.ticket(cacheKey.text());
-        return served(cacheKey, codec.decodeNullable(cacheKey.text(), present), ticket);
+        return reads.served(cacheKey, codec.decodeNullable(cacheKey.text(), present), ticket);
     }
 
     /**
@@ -505,41 +504,6 @@ public final class TieredCache {
     }
 
     // ---- internals ---------------------------------------------------------------------------
-
-    /** The read's one probe of L1: counts the read for hot keys, and the hit or the L1 miss. */
-    private @Nullable L1Entry readL1(Object key) {
-        hotKeys.recordRead(key);
-        L1Entry entry = near.servable(key);
-        if (entry != null) {
-            statistics.l1Hits.increment();
-        }
-        else if (countsL1Misses) {
-            statistics.l1Misses.increment();
-        }
-        return entry;
-    }
-
-    /**
-     * Serves an entry read from Redis, filling L1, or counts a miss. With fail-safe, an entry past
-     * its (logical) expiry is a miss: it is kept in Redis only to be served when loading fails.
-     */
-    private @Nullable ValueWrapper served(CacheKey key, @Nullable StoredEntry entry, long ticket) {
-        long now = expiry.now();
-        if (entry == null || !expiry.isLive(entry, now)) {
-            shared.countMiss();
-            statistics.misses.increment();
-            return null;
-        }
-        statistics.l2Hits.increment();
-        long remaining = entry.remainingMillis(now);
-        if (remaining > 0) {
-            L1Entry filled = near.fill(key, entry.value(), remaining, ticket);
-            if (filled != null) {
-                return filled;
-            }
-        }
-        return new SimpleValueWrapper(entry.value());
-    }
 
     private <T> @Nullable T callLoader(@Nullable Object key, Callable<T> valueLoader) {
         try {
