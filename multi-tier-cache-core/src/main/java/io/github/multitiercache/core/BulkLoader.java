@@ -68,6 +68,12 @@ final class BulkLoader {
     private final LogThrottle warnings;
     private final LongSupplier nanoClock;
     private final BulkStore bulkStore;
+    /**
+     * Whether the last read of this cache with a loader and the lease found a key Redis did not
+     * serve: the next such read then takes the leases as it reads; a run of reads that find every
+     * key reads with a plain {@code MGET}. A guess, shared by the threads, that only decides the cost.
+     */
+    private volatile boolean lastReadMissed = true;
 
     BulkLoader(LoadParts parts) {
         this.name = parts.name();
@@ -109,7 +115,7 @@ final class BulkLoader {
         Set<K> wanted = new LinkedHashSet<>(requested);
         statistics.bulkRead(wanted.size());
         Map<Object, @Nullable Object> values = new HashMap<>();
-        List<Pending> missing = new ArrayList<>();
+        Misses missing = new Misses();
         List<CacheKey> remote = new ArrayList<>();
         for (K key : wanted) {
             if (key == null) {
@@ -125,13 +131,14 @@ final class BulkLoader {
             CacheKey cacheKey = keys.keyOrLocal(key);
             if (cacheKey.local()) {
                 statistics.misses.increment();
-                missing.add(new Pending(cacheKey, fills.ticket(cacheKey.text()), null));
+                missing.toLoad.add(new Pending(cacheKey, fills.ticket(cacheKey.text()), null));
             }
             else {
                 remote.add(cacheKey);
             }
         }
-        readShared(remote, values, missing);
+        Leases leasing = (loader != null && settings.stampede().enabled()) ? coordinator : null;
+        readShared(remote, values, missing, leasing);
         if (loader != null && !missing.isEmpty()) {
             load(missing, new Load<K, V>(loader, keeps), values);
         }
@@ -145,27 +152,115 @@ final class BulkLoader {
         return result;
     }
 
-    /** Redis for the keys L1 missed: a live entry fills L1; anything else is missing. */
-    private void readShared(List<CacheKey> remote, Map<Object, @Nullable Object> values, List<Pending> missing) {
+    /**
+     * Redis for the keys L1 missed: a live entry fills L1; anything else is missing. With a lease
+     * protocol ({@code leasing}) the keys are read by {@link Leases#acquireAll}, which takes the
+     * leases of the keys without a fresh entry in the same round trip, unless the last such read of
+     * this cache found every key in Redis: then a plain {@code MGET} reads them, cheaper for Redis
+     * than the script, and a key it misses is leased in a round trip of its own.
+     */
+    private void readShared(List<CacheKey> remote, Map<Object, @Nullable Object> values, Misses missing,
+            @Nullable Leases leasing) {
         if (remote.isEmpty()) {
             return;
         }
-        long[] tickets = new long[remote.size()];
-        for (int i = 0; i < tickets.length; i++) {
-            tickets[i] = fills.ticket(remote.get(i).text());
-        }
-        List<@Nullable StoredEntry> entries = shared.readAll(remote);
-        for (int i = 0; i < tickets.length; i++) {
-            CacheKey key = remote.get(i);
-            StoredEntry entry = entries.get(i);
-            ValueWrapper hit = reads.served(key, entry, tickets[i]);
-            if (hit != null) {
-                values.put(key.key(), hit.get());
+        List<CacheKey> plain = new ArrayList<>();
+        List<Long> plainTickets = new ArrayList<>();
+        List<Pending> leased = new ArrayList<>();
+        Leases folding = lastReadMissed ? leasing : null;
+        for (CacheKey key : remote) {
+            long ticket = fills.ticket(key.text());
+            byte[] lockKey = (folding != null) ? folding.lockKey(key.redisKey()) : null;
+            if (lockKey != null) {
+                Pending pending = new Pending(key, ticket, null);
+                pending.lockKey = lockKey;
+                leased.add(pending);
             }
             else {
-                missing.add(new Pending(key, tickets[i], entry));
+                plain.add(key);
+                plainTickets.add(ticket);
             }
         }
+        int before = missing.size();
+        if (!plain.isEmpty()) {
+            List<@Nullable StoredEntry> entries = shared.readAll(plain);
+            for (int i = 0; i < plain.size(); i++) {
+                CacheKey key = plain.get(i);
+                long ticket = plainTickets.get(i);
+                StoredEntry entry = entries.get(i);
+                ValueWrapper hit = reads.served(key, entry, ticket);
+                if (hit != null) {
+                    values.put(key.key(), hit.get());
+                }
+                else {
+                    missing.unleased.add(new Pending(key, ticket, entry));
+                }
+            }
+        }
+        if (!leased.isEmpty()) {
+            readLeasing(Objects.requireNonNull(leasing), leased, values, missing);
+        }
+        if (leasing != null) {
+            lastReadMissed = missing.size() > before;
+        }
+    }
+
+    /** The keys read with their leases taken at once: served, loaded by this call, or waited for. */
+    private void readLeasing(Leases leasing, List<Pending> keys, Map<Object, @Nullable Object> values,
+            Misses missing) {
+        List<byte[]> valueKeys = new ArrayList<>(keys.size());
+        List<byte[]> lockKeys = new ArrayList<>(keys.size());
+        for (Pending key : keys) {
+            valueKeys.add(key.key.redisKey());
+            lockKeys.add(Objects.requireNonNull(key.lockKey));
+        }
+        List<Acquisition> attempts = leasing.acquireAll(valueKeys, lockKeys, settings.stampede().lease().toMillis(),
+                freshAfter());
+        List<Pending> unneeded = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            Pending key = keys.get(i);
+            Acquisition attempt = attempts.get(i);
+            byte[] bytes = attempt.value();
+            StoredEntry entry = (bytes == null) ? null
+                    : (attempt.state() == Acquisition.State.PRESENT || settings.failSafe().enabled())
+                            ? codec.decode(key.key.text(), bytes) : null;
+            ValueWrapper hit = reads.served(key.key, entry, key.ticket);
+            if (attempt.state() == Acquisition.State.ACQUIRED) {
+                key.token = attempt.token();
+            }
+            if (hit != null) {
+                values.put(key.key.key(), hit.get());
+                if (key.token != null) {
+                    unneeded.add(key);
+                }
+                continue;
+            }
+            key.stale = entry;
+            switch (attempt.state()) {
+                case ACQUIRED -> missing.toLoad.add(key);
+                case HELD -> {
+                    key.signal = leasing.watch(key.key.redisKey());
+                    stampedeStatistics.onLockWait();
+                    missing.held.add(key);
+                }
+                case UNAVAILABLE -> {
+                    stampedeStatistics.onLockBypass();
+                    key.lockKey = null;
+                    missing.toLoad.add(key);
+                }
+                // Present but not servable (it cannot be decoded): its lease is tried on its own.
+                default -> missing.unleased.add(key);
+            }
+        }
+        bulkStore.release(unneeded);
+    }
+
+    /**
+     * The time before which an entry in Redis is expired for the lease scripts: now with fail-safe,
+     * whose expired entries Redis keeps; 0 (any entry present is fresh) without, as for a read.
+     */
+    private long freshAfter() {
+        return settings.failSafe().enabled() ? expiry.now() : 0;
     }
 
     private void fill(CacheKey key, StoredEntry entry, long ticket, Map<Object, @Nullable Object> values) {
@@ -177,13 +272,13 @@ final class BulkLoader {
     }
 
     /** The keys missing from both tiers: leased, loaded and stored, or waited for. */
-    private <K, V> void load(List<Pending> missing,
+    private <K, V> void load(Misses missing,
             Load<K, V> loader,
             Map<Object, @Nullable Object> values) {
         Leases coordinator = settings.stampede().enabled() ? this.coordinator : null;
-        List<Pending> toLoad = new ArrayList<>();
+        List<Pending> toLoad = new ArrayList<>(missing.toLoad);
         List<Pending> lockable = new ArrayList<>();
-        for (Pending key : missing) {
+        for (Pending key : missing.unleased) {
             key.lockKey = (coordinator != null && !key.key.local()) ? coordinator.lockKey(key.key.redisKey()) : null;
             if (key.lockKey != null) {
                 lockable.add(key);
@@ -196,9 +291,11 @@ final class BulkLoader {
             }
         }
         long startNanos = nanoClock.getAsLong();
-        List<Pending> held = (coordinator != null && !lockable.isEmpty())
-                ? acquire(coordinator, lockable, toLoad, values, false, startNanos) : List.of();
+        List<Pending> held = new ArrayList<>(missing.held);
         try {
+            if (coordinator != null && !lockable.isEmpty()) {
+                held.addAll(acquire(coordinator, lockable, toLoad, values, false, startNanos));
+            }
             loadAndStore(toLoad, loader, values, false);
             if (!held.isEmpty()) {
                 waitFor(Objects.requireNonNull(coordinator), held, loader, values, startNanos);
@@ -229,7 +326,7 @@ final class BulkLoader {
             lockKeys.add(Objects.requireNonNull(key.lockKey));
         }
         List<Acquisition> attempts = coordinator.acquireAll(valueKeys, lockKeys,
-                settings.stampede().lease().toMillis(), expiry.now());
+                settings.stampede().lease().toMillis(), freshAfter());
         List<Pending> held = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             Pending key = keys.get(i);
@@ -381,6 +478,24 @@ final class BulkLoader {
         for (Pending key : toLoad) {
             values.put(key.key.key(), failSafe.serve(key.key, Objects.requireNonNull(key.stale), key.ticket,
                     "its loader failed: " + failure));
+        }
+    }
+
+    /** The keys of one call that Redis did not serve, by what the call does with them. */
+    private static final class Misses {
+
+        /** Keys whose lease was not tried: to lease, or to load without one. */
+        final List<Pending> unleased = new ArrayList<>();
+        /** Keys this call loads: leased by it, or without a lease. */
+        final List<Pending> toLoad = new ArrayList<>();
+        /** Keys another load holds, watched. */
+        final List<Pending> held = new ArrayList<>();
+        int size() {
+            return unleased.size() + toLoad.size() + held.size();
+        }
+
+        boolean isEmpty() {
+            return size() == 0;
         }
     }
 

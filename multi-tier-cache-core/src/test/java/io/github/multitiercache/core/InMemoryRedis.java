@@ -1,5 +1,6 @@
 package io.github.multitiercache.core;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -335,7 +336,10 @@ final class InMemoryRedis implements SharedBackend {
             return new Acquisition(Acquisition.State.HELD, null, value);
         }
 
-        /** One command for the whole batch; each key as {@link #acquire} decides it. */
+        /**
+         * One command for the whole batch, as the script: a fresh entry is returned, any other key
+         * leased or found held; with {@code nowMillis} 0 any envelope present is fresh.
+         */
         @Override
         public synchronized List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys,
                 long leaseMillis, long nowMillis) {
@@ -344,9 +348,30 @@ final class InMemoryRedis implements SharedBackend {
             }
             List<Acquisition> outcomes = new ArrayList<>();
             for (int i = 0; i < valueKeys.size(); i++) {
-                outcomes.add(acquireOne(valueKeys.get(i), lockKeys.get(i), leaseMillis, nowMillis, null));
+                byte[] value = get(text(valueKeys.get(i)));
+                if (value != null && fresh(value, nowMillis)) {
+                    outcomes.add(new Acquisition(Acquisition.State.PRESENT, null, value));
+                }
+                else if (get(text(lockKeys.get(i))) == null) {
+                    byte[] token = new byte[16];
+                    TOKENS.nextBytes(token);
+                    set(text(lockKeys.get(i)), token, leaseMillis);
+                    statistics.onLockAcquired();
+                    outcomes.add(new Acquisition(Acquisition.State.ACQUIRED, token, value));
+                }
+                else {
+                    outcomes.add(new Acquisition(Acquisition.State.HELD, null, value));
+                }
             }
             return outcomes;
+        }
+
+        /** The script's test: an envelope (magic byte, full header) expiring after {@code nowMillis}, or any with 0. */
+        private static boolean fresh(byte[] value, long nowMillis) {
+            if (value.length < 19 || value[0] != EntryCodec.MAGIC) {
+                return false;
+            }
+            return nowMillis == 0 || ByteBuffer.wrap(value, 11, 8).getLong() > nowMillis;
         }
 
         /** One command for the whole batch; each key as {@link #store}, or {@link #release} for a null value. */

@@ -2,7 +2,9 @@ package io.github.multitiercache.core.stampede;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 import io.github.multitiercache.core.redis.RedisBatches;
 import io.github.multitiercache.core.redis.RedisTier;
@@ -15,8 +17,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The lease protocol of {@link LoadCoordinator} for many keys at once: the same checks as its
  * one-key scripts, run by one script per group of keys that share a cluster slot (on a standalone
- * Redis, one script for up to {@value #GROUP} keys), the groups pipelined, so that a bulk load takes
- * its leases, and later stores its values, in one round trip per node.
+ * Redis, one script for up to {@value #GROUP} keys), the groups pipelined, so that a bulk read takes
+ * its leases in the very round trip that reads its values, and later stores the values it loaded in
+ * one more: two round trips per node for a read that loads.
  */
 final class LeaseBatches {
 
@@ -24,30 +27,39 @@ final class LeaseBatches {
     static final int GROUP = 200;
 
     /**
-     * KEYS: value 1, lock 1, value 2, lock 2, … ARGV: lease ms, now ms, token 1, token 2, … Replies
-     * per key a state (1 present, 2 acquired, 0 held) and the value ('' for none), as ACQUIRE does
-     * for a load.
+     * KEYS: the value keys, then their lock keys in the same order. ARGV: lease ms, now ms (0: any
+     * entry present is fresh), the token prefix (the token of the i-th key is the prefix followed by
+     * i in ASCII). Replies per key the entry itself when it is fresh (present, an envelope, and with
+     * a non-zero now expiring after it: the big-endian expiresAt at offset 11 of the envelope); otherwise
+     * {2, value or ''} when it took the key's lease, {0, value or ''} when another load holds it, as
+     * ACQUIRE does for a load. One MGET reads the values (cheaper in a script than one GET per key);
+     * the expiry is decoded only when now is given, that is with fail-safe, whose expired entries
+     * Redis keeps.
      */
     private static final LuaScript ACQUIRE_ALL = LuaScript.of("""
-            local out = {}
-            for i = 1, #KEYS / 2 do
-              local v = redis.call('GET', KEYS[2 * i - 1])
+            local n = #KEYS / 2
+            local now = tonumber(ARGV[2])
+            local values = redis.call('MGET', unpack(KEYS, 1, n))
+            for i = 1, n do
+              local v = values[i]
               local fresh = false
               if v and string.byte(v, 1) == 193 and string.len(v) >= 19 then
-                local e = 0
-                for j = 12, 19 do e = e * 256 + string.byte(v, j) end
-                fresh = e > tonumber(ARGV[2])
+                if now == 0 then
+                  fresh = true
+                else
+                  local a, b, c, d, e, f, g, h = string.byte(v, 12, 19)
+                  fresh = ((((((a * 256 + b) * 256 + c) * 256 + d) * 256 + e) * 256 + f) * 256 + g) * 256 + h > now
+                end
               end
-              if fresh then
-                out[#out + 1] = 1
-              elseif redis.call('SET', KEYS[2 * i], ARGV[2 + i], 'NX', 'PX', ARGV[1]) then
-                out[#out + 1] = 2
-              else
-                out[#out + 1] = 0
+              if not fresh then
+                local state = 0
+                if redis.call('SET', KEYS[n + i], ARGV[3] .. i, 'NX', 'PX', ARGV[1]) then
+                  state = 2
+                end
+                values[i] = { state, v or '' }
               end
-              out[#out + 1] = v or ''
             end
-            return out
+            return values
             """);
 
     /**
@@ -87,50 +99,67 @@ final class LeaseBatches {
         this.statistics = statistics;
     }
 
+    /**
+     * Reads the keys and takes the leases of those without a fresh entry, in one script per group
+     * of keys sharing a slot, the groups pipelined: one round trip per node.
+     * @param nowMillis the current time; 0 to take any entry present as fresh (without fail-safe,
+     *        whose entries Redis drops when they expire)
+     */
     List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys, long leaseMillis, long nowMillis,
-            List<byte[]> tokens) {
+            Supplier<byte[]> tokenPrefixes) {
         List<int[]> groups = RedisBatches.slotGroups(valueKeys, redis.isCluster(), GROUP);
         List<byte[][]> keys = new ArrayList<>(groups.size());
         List<byte[][]> args = new ArrayList<>(groups.size());
+        List<byte[]> prefixes = new ArrayList<>(groups.size());
         for (int[] group : groups) {
             byte[][] groupKeys = new byte[2 * group.length][];
-            byte[][] groupArgs = new byte[2 + group.length][];
-            groupArgs[0] = ascii(leaseMillis);
-            groupArgs[1] = ascii(nowMillis);
             for (int i = 0; i < group.length; i++) {
-                groupKeys[2 * i] = valueKeys.get(group[i]);
-                groupKeys[2 * i + 1] = lockKeys.get(group[i]);
-                groupArgs[2 + i] = tokens.get(group[i]);
+                groupKeys[i] = valueKeys.get(group[i]);
+                groupKeys[group.length + i] = lockKeys.get(group[i]);
             }
+            byte[] prefix = tokenPrefixes.get();
+            prefixes.add(prefix);
             keys.add(groupKeys);
-            args.add(groupArgs);
+            args.add(new byte[][] { ascii(leaseMillis), ascii(nowMillis), prefix });
         }
         List<ScriptReply> replies = batches.evalAll(ACQUIRE_ALL, ScriptOutputType.MULTI, keys, args);
         Acquisition[] outcomes = new Acquisition[valueKeys.size()];
         for (int g = 0; g < groups.size(); g++) {
             int[] group = groups.get(g);
             ScriptReply reply = replies.get(g);
-            List<?> parts = (!reply.failed() && reply.value() instanceof List<?> list
-                    && list.size() == 2 * group.length) ? list : null;
+            List<?> parts = (!reply.failed() && reply.value() instanceof List<?> list && list.size() == group.length)
+                    ? list : null;
             for (int i = 0; i < group.length; i++) {
                 outcomes[group[i]] = (parts == null) ? Acquisition.UNAVAILABLE
-                        : acquisition(parts.get(2 * i), parts.get(2 * i + 1), tokens.get(group[i]));
+                        : acquisition(parts.get(i), prefixes.get(g), i + 1);
             }
         }
         return List.of(outcomes);
     }
 
-    private Acquisition acquisition(@Nullable Object code, @Nullable Object reply, byte[] token) {
-        long state = (code instanceof Long number) ? number : -1;
-        byte[] value = (reply instanceof byte[] bytes && bytes.length > 0) ? bytes : null;
-        if (state == 1) {
-            return new Acquisition(Acquisition.State.PRESENT, null, value);
+    /** One key's part of the reply: its fresh entry, or its lease state and what Redis holds. */
+    private Acquisition acquisition(@Nullable Object part, byte[] prefix, int index) {
+        if (part instanceof byte[] fresh) {
+            return new Acquisition(Acquisition.State.PRESENT, null, fresh);
         }
+        if (!(part instanceof List<?> lease) || lease.size() != 2) {
+            return Acquisition.UNAVAILABLE;
+        }
+        long state = (lease.get(0) instanceof Long number) ? number : -1;
+        byte[] value = (lease.get(1) instanceof byte[] bytes && bytes.length > 0) ? bytes : null;
         if (state == 2) {
             statistics.onLockAcquired();
-            return new Acquisition(Acquisition.State.ACQUIRED, token, value);
+            return new Acquisition(Acquisition.State.ACQUIRED, token(prefix, index), value);
         }
         return (state == 0) ? new Acquisition(Acquisition.State.HELD, null, value) : Acquisition.UNAVAILABLE;
+    }
+
+    /** The token the script gave the {@code index}-th key (from 1) of a group: the prefix, then the index. */
+    static byte[] token(byte[] prefix, int index) {
+        byte[] suffix = ascii(index);
+        byte[] token = Arrays.copyOf(prefix, prefix.length + suffix.length);
+        System.arraycopy(suffix, 0, token, prefix.length, suffix.length);
+        return token;
     }
 
     boolean[] storeAll(List<byte[]> valueKeys, List<byte[]> lockKeys, List<byte[]> tokens,

@@ -49,10 +49,14 @@ public interface Leases {
             @Nullable Long refreshOf);
 
     /**
-     * As {@link #acquire} for a load of many keys at once (never a refresh): one round trip per
-     * Redis node.
+     * As {@link #acquire} for a load of many keys at once (never a refresh), one round trip per Redis
+     * node: the bulk read itself, since a key with a fresh entry comes back
+     * {@link Acquisition.State#PRESENT} with it, and every other key leased or found held, with the
+     * expired entry Redis may still hold for fail-safe.
      * @param valueKeys the value keys
      * @param lockKeys their lock keys, in the same order
+     * @param nowMillis the current time, entries expiring at or before it are not fresh; 0 when any
+     *        entry present is (without fail-safe, Redis drops an entry when it expires)
      * @return the outcomes, in the order of the keys
      */
     List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys, long leaseMillis, long nowMillis);

@@ -2,7 +2,6 @@ package io.github.multitiercache.core.stampede;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -173,15 +172,11 @@ public final class LoadCoordinator implements Leases {
                 acquireArgs(token, leaseMillis, nowMillis, refreshOf)).thenApply(reply -> acquisition(reply, token));
     }
 
-    /** As {@link #acquire} for many keys: see {@link LeaseBatches}. */
+    /** As {@link #acquire} for many keys, reading them in the same step: see {@link LeaseBatches}. */
     @Override
     public List<Acquisition> acquireAll(List<byte[]> valueKeys, List<byte[]> lockKeys, long leaseMillis,
             long nowMillis) {
-        List<byte[]> tokens = new ArrayList<>(valueKeys.size());
-        for (int i = 0; i < valueKeys.size(); i++) {
-            tokens.add(newToken());
-        }
-        return batches.acquireAll(valueKeys, lockKeys, leaseMillis, nowMillis, tokens);
+        return batches.acquireAll(valueKeys, lockKeys, leaseMillis, nowMillis, LoadCoordinator::newToken);
     }
 
     /** As {@link #store} and {@link #release} for many keys: see {@link LeaseBatches}. */
