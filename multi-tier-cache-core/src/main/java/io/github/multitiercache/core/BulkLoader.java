@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
@@ -34,9 +35,13 @@ import org.springframework.cache.Cache.ValueWrapper;
  *
  * <ol>
  * <li>L1 for every key, each counted (hits, misses, hot-key reads) as a single read is;</li>
- * <li>the keys L1 missed read from Redis at once ({@link SharedTier#readAll});</li>
- * <li>with {@code stampede.enabled}, the leases of the keys still missing taken at once
- * ({@link Leases#acquireAll}): a key another instance loads is waited for, not loaded again;</li>
+ * <li>the keys L1 missed read from Redis at once: with {@code stampede.enabled} and a loader by
+ * {@link Leases#acquireAll}, which also takes the leases of the keys without a fresh entry in the
+ * same round trip (a key another instance loads is waited for, not loaded again); otherwise, or
+ * after a read of this cache that found every key, by {@link SharedTier#readAll} ({@code MGET}),
+ * its misses then leased in a round trip of their own;</li>
+ * <li>without the lease, each missing key claimed in this JVM's {@link SingleFlight}: a key a
+ * single or bulk read of this instance is loading is awaited, not loaded again;</li>
  * <li>the loader called once, with exactly the keys this call has to load;</li>
  * <li>their values written at once, each with its own jittered TTL: token-checked for the keys it
  * leased ({@link Leases#storeAll}), plainly otherwise ({@link SharedTier#writeAll}); a key absent
@@ -44,9 +49,10 @@ import org.springframework.cache.Cache.ValueWrapper;
  * <li>the keys others were loading read once they land; a lease that expires while waited for is
  * taken over, and its keys loaded by a second call of the loader.</li>
  * </ol>
- * A loader failure releases the leases and serves the keys' expired values when fail-safe has one
- * for every key to load; otherwise it reaches the caller. Redis trouble never does: the keys are
- * then served from L1 and the loader.
+ * A read that loads thus costs two round trips per Redis node: the read with its leases, and the
+ * store. A loader failure releases the leases and serves the keys' expired values when fail-safe
+ * has one for every key to load; otherwise it reaches the caller. Redis trouble never does: the keys
+ * are then served from L1 and the loader.
  */
 final class BulkLoader {
 
@@ -68,6 +74,7 @@ final class BulkLoader {
     private final LogThrottle warnings;
     private final LongSupplier nanoClock;
     private final BulkStore bulkStore;
+    private final SingleFlight flights;
     /**
      * Whether the last read of this cache with a loader and the lease found a key Redis did not
      * serve: the next such read then takes the leases as it reads; a run of reads that find every
@@ -94,6 +101,7 @@ final class BulkLoader {
         this.warnings = parts.warnings();
         this.nanoClock = parts.nanoClock();
         this.bulkStore = new BulkStore(store, shared, coordinator, outcomes);
+        this.flights = parts.flights();
     }
 
     /**
@@ -276,6 +284,10 @@ final class BulkLoader {
             Load<K, V> loader,
             Map<Object, @Nullable Object> values) {
         Leases coordinator = settings.stampede().enabled() ? this.coordinator : null;
+        if (coordinator == null) {
+            loadOnce(missing, loader, values);
+            return;
+        }
         List<Pending> toLoad = new ArrayList<>(missing.toLoad);
         List<Pending> lockable = new ArrayList<>();
         for (Pending key : missing.unleased) {
@@ -307,6 +319,60 @@ final class BulkLoader {
                     unwatch(coordinator, key);
                 }
             }
+        }
+    }
+
+    /**
+     * The keys missing from both tiers of a cache without the lease: each loaded once in this JVM,
+     * as by a single read's {@link SingleFlight}. The keys no load is under way for are loaded by this
+     * call (unless L1 got them meanwhile); the others are awaited, whether a bulk or a single read
+     * is loading them.
+     */
+    private <K, V> void loadOnce(Misses missing, Load<K, V> loader, Map<Object, @Nullable Object> values) {
+        List<Pending> all = new ArrayList<>(missing.toLoad);
+        all.addAll(missing.unleased);
+        SingleFlight.Claim claim = flights.claimAll(keysOf(all));
+        try {
+            List<Pending> toLoad = new ArrayList<>();
+            for (Pending key : all) {
+                if (!claim.claimed().contains(key.key.key())) {
+                    continue;
+                }
+                // Another load may have filled L1 between this call's miss and its claim.
+                L1Entry current = near.servable(key.key.key());
+                if (current != null) {
+                    values.put(key.key.key(), current.get());
+                }
+                else {
+                    toLoad.add(key);
+                }
+            }
+            loadAndStore(toLoad, loader, values, false);
+        }
+        catch (RuntimeException | Error ex) {
+            claim.fail(ex);
+            throw ex;
+        }
+        claim.complete(values::get);
+        for (Map.Entry<Object, CompletableFuture<@Nullable Object>> other : claim.awaited().entrySet()) {
+            values.put(other.getKey(), awaitFlight(other.getKey(), other.getValue()));
+        }
+    }
+
+    /** The value another load in this JVM got for a key, or its failure. */
+    private static @Nullable Object awaitFlight(Object key, CompletableFuture<@Nullable Object> flight) {
+        try {
+            return flight.get();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ValueRetrievalException(key, () -> null, ex);
+        }
+        catch (ExecutionException ex) {
+            if (ex.getCause() instanceof ValueRetrievalException failure) {
+                throw failure;
+            }
+            throw new ValueRetrievalException(key, () -> null, (ex.getCause() != null) ? ex.getCause() : ex);
         }
     }
 

@@ -1,10 +1,16 @@
 package io.github.multitiercache.core;
 
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -93,6 +99,80 @@ public final class SingleFlight {
     }
 
     /**
+     * Claims many keys for one load by the calling thread (a bulk read): each key no load is under
+     * way for becomes this caller's to load, and its followers wait until the caller
+     * {@linkplain Claim#complete completes} or {@linkplain Claim#fail fails} the claim; the loads
+     * under way of the other keys are returned, to be awaited.
+     * @param keys the keys
+     * @return the claim
+     * @throws IllegalStateException when this thread is loading one of the keys already (a loader that
+     *         asks for its own keys); nothing is claimed then
+     */
+    public Claim claimAll(Collection<?> keys) {
+        Claim claim = new Claim();
+        for (Object key : keys) {
+            Flight mine = new Flight(Thread.currentThread());
+            Flight existing = flights.putIfAbsent(key, mine);
+            if (existing == null) {
+                claim.mine.put(key, mine);
+            }
+            else if (existing.leader == Thread.currentThread()) {
+                IllegalStateException recursive = new IllegalStateException("Recursive load of key '" + key + "'");
+                claim.fail(recursive);
+                throw recursive;
+            }
+            else {
+                claim.others.put(key, existing.result);
+            }
+        }
+        return claim;
+    }
+
+    /** The keys one caller of {@link #claimAll} loads, and the loads under way it waits for. */
+    public final class Claim {
+
+        private final Map<Object, Flight> mine = new LinkedHashMap<>();
+        private final Map<Object, CompletableFuture<@Nullable Object>> others = new LinkedHashMap<>();
+
+        private Claim() {
+        }
+
+        /** @return the keys this caller loads */
+        public Set<Object> claimed() {
+            return Collections.unmodifiableSet(mine.keySet());
+        }
+
+        /** @return the keys other loads are under way for, with their results */
+        public Map<Object, CompletableFuture<@Nullable Object>> awaited() {
+            return Collections.unmodifiableMap(others);
+        }
+
+        /**
+         * Ends this caller's loads: the followers of each claimed key get its value.
+         * @param valueOf the value of a claimed key ({@code null} for none)
+         */
+        public void complete(Function<Object, @Nullable Object> valueOf) {
+            mine.forEach((key, flight) -> {
+                flights.remove(key, flight);
+                flight.result.complete(valueOf.apply(key));
+            });
+            mine.clear();
+        }
+
+        /**
+         * Ends this caller's loads with a failure, which every follower of a claimed key gets.
+         * @param error the failure
+         */
+        public void fail(Throwable error) {
+            mine.forEach((key, flight) -> {
+                flights.remove(key, flight);
+                flight.result.completeExceptionally(error);
+            });
+            mine.clear();
+        }
+    }
+
+    /**
      * The number of loads under way.
      * @return the count
      */
@@ -113,7 +193,7 @@ public final class SingleFlight {
     private static final class Flight {
 
         final @Nullable Thread leader;
-        final CompletableFuture<Object> result = new CompletableFuture<>();
+        final CompletableFuture<@Nullable Object> result = new CompletableFuture<>();
 
         Flight(@Nullable Thread leader) {
             this.leader = leader;

@@ -14,6 +14,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -21,6 +27,7 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisCluster;
 import io.github.multitiercache.testsupport.RedisServer;
@@ -118,6 +125,51 @@ class BulkReadRedisTests {
         try (TestRedis one = TestRedis.standalone(RedisServer.shared().port(), "bulkl");
                 TestRedis two = TestRedis.standalone(RedisServer.shared().port(), "bulkl")) {
             assertLoadedOnce(one, two);
+        }
+    }
+
+    @Test
+    void withoutTheLeaseTwoConcurrentBulkReadsOfOneInstanceLoadASharedKeyOnce() throws Exception {
+        try (TestRedis one = TestRedis.standalone(RedisServer.shared().port(), "bulkf")) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> one.tier.set(
+                    "bulkf:warm-up".getBytes(StandardCharsets.UTF_8), new byte[] { 1 }, 1000)
+                    && one.tier.circuitBreaker().state() == CircuitBreaker.State.CLOSED);
+            TieredCache cache = one.cache("items-" + System.nanoTime(), CacheSettings.defaults().toBuilder()
+                    .stampede(new StampedeSettings(false, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                            StampedeSettings.OnTimeout.LOAD)).build());
+            List<Set<Integer>> loads = new CopyOnWriteArrayList<>();
+            CountDownLatch firstLoading = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            ExecutorService threads = Executors.newFixedThreadPool(2);
+            try {
+                Future<Map<Integer, String>> first = threads.submit(() -> cache.getAll(List.of(1, 2, 3), keys -> {
+                    loads.add(keys);
+                    firstLoading.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return values("first").apply(keys);
+                }));
+                assertThat(firstLoading.await(10, TimeUnit.SECONDS)).isTrue();
+                Future<Map<Integer, String>> second = threads.submit(() -> cache.getAll(List.of(2, 3, 4), keys -> {
+                    loads.add(keys);
+                    return values("second").apply(keys);
+                }));
+                await().atMost(Duration.ofSeconds(10)).until(() -> loads.size() == 2);
+                release.countDown();
+
+                assertThat(second.get(10, TimeUnit.SECONDS)).containsExactly(Map.entry(2, "first-2"),
+                        Map.entry(3, "first-3"), Map.entry(4, "second-4"));
+                assertThat(first.get(10, TimeUnit.SECONDS)).containsOnlyKeys(1, 2, 3);
+                assertThat(loads).containsExactly(Set.of(1, 2, 3), Set.of(4));
+            }
+            finally {
+                release.countDown();
+                threads.shutdownNow();
+            }
         }
     }
 

@@ -6,6 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import io.github.multitiercache.core.codec.StoredEntry;
@@ -18,6 +24,7 @@ import org.springframework.cache.Cache.ValueWrapper;
 import static io.github.multitiercache.core.FastEngine.leased;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Bulk reads ({@code getAll}) against the in-memory twin of Redis: L1 first, one batched Redis read,
@@ -124,6 +131,89 @@ class EngineBulkReadTests {
         assertThat(firstMiss).isEqualTo(3);
         assertThat(nextMiss).isEqualTo(2);
         assertThat(calls).containsExactly(Set.of("x", "y"), Set.of("z"), Set.of("w"));
+    }
+
+    @Test
+    void withoutTheLeaseAKeyAnotherReadOfThisJvmIsLoadingIsAwaitedNotLoadedAgain() throws Exception {
+        TieredCache cache = engine.instance("c", CacheSettings.defaults().toBuilder().ttlJitter(0)
+                .stampede(new StampedeSettings(false, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                        StampedeSettings.OnTimeout.LOAD)).build());
+        List<Set<String>> loads = new CopyOnWriteArrayList<>();
+        CountDownLatch firstLoading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        try {
+            Future<Map<String, String>> first = threads.submit(() -> cache.getAll(List.of("a", "b", "c"), keys -> {
+                loads.add(keys);
+                firstLoading.countDown();
+                awaitQuietly(release);
+                return Map.of("a", "v-a", "b", "v-b", "c", "v-c");
+            }));
+            assertThat(firstLoading.await(5, TimeUnit.SECONDS)).isTrue();
+            Future<Map<String, String>> second = threads.submit(() -> cache.getAll(List.of("b", "c", "d"), keys -> {
+                loads.add(keys);
+                return Map.of("b", "again", "c", "again", "d", "v-d");
+            }));
+            Future<Object> single = threads.submit(() -> cache.get("c", () -> "loaded singly"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> loads.size() == 2);
+            release.countDown();
+
+            assertThat(first.get(5, TimeUnit.SECONDS)).containsExactly(Map.entry("a", "v-a"), Map.entry("b", "v-b"),
+                    Map.entry("c", "v-c"));
+            assertThat(second.get(5, TimeUnit.SECONDS)).containsExactly(Map.entry("b", "v-b"), Map.entry("c", "v-c"),
+                    Map.entry("d", "v-d"));
+            assertThat(single.get(5, TimeUnit.SECONDS)).isEqualTo("v-c");
+            assertThat(loads).containsExactly(Set.of("a", "b", "c"), Set.of("d"));
+        }
+        finally {
+            release.countDown();
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void withoutTheLeaseAFailedLoadReachesTheReadsThatAwaitedItsKeys() throws Exception {
+        TieredCache cache = engine.instance("c", CacheSettings.defaults().toBuilder()
+                .stampede(new StampedeSettings(false, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                        StampedeSettings.OnTimeout.LOAD)).build());
+        CountDownLatch firstLoading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Set<String>> loads = new CopyOnWriteArrayList<>();
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<Map<String, String>> first = threads.submit(() -> cache.getAll(List.of("a"), keys -> {
+                firstLoading.countDown();
+                awaitQuietly(release);
+                throw new IllegalStateException("database down");
+            }));
+            assertThat(firstLoading.await(5, TimeUnit.SECONDS)).isTrue();
+            Future<Map<String, String>> second = threads.submit(() -> cache.getAll(List.of("a", "b"), keys -> {
+                loads.add(keys);
+                return Map.of("a", "again", "b", "v-b");
+            }));
+            await().atMost(Duration.ofSeconds(5)).until(() -> loads.size() == 1);
+            release.countDown();
+
+            assertThatThrownBy(() -> first.get(5, TimeUnit.SECONDS)).hasRootCauseMessage("database down");
+            assertThatThrownBy(() -> second.get(5, TimeUnit.SECONDS)).hasRootCauseMessage("database down");
+            assertThat(loads).containsExactly(Set.of("b"));
+        }
+        finally {
+            release.countDown();
+            threads.shutdownNow();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("never released");
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
     }
 
     private static Function<Set<Integer>, Map<Integer, String>> numbers(String prefix) {
