@@ -1,5 +1,6 @@
 package io.github.multitiercache.core;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -12,15 +13,21 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.BulkStore.Pending;
+import io.github.multitiercache.core.stampede.BlockingCalls;
+import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.Leases;
 import io.github.multitiercache.core.stampede.Leases.Acquisition;
 import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
@@ -56,6 +63,9 @@ import org.springframework.cache.Cache.ValueWrapper;
  */
 final class BulkLoader {
 
+    /** What a timed load's wait ends with when its timeout, not the load, came first. */
+    private static final Object TIMED_OUT = new Object();
+
     private final String name;
     private final CacheSettings settings;
     private final KeySpace keys;
@@ -75,6 +85,8 @@ final class BulkLoader {
     private final LongSupplier nanoClock;
     private final BulkStore bulkStore;
     private final SingleFlight flights;
+    private final Executor executor;
+    private final Delays delays;
     /**
      * Whether the last read of this cache with a loader and the lease found a key Redis did not
      * serve: the next such read then takes the leases as it reads; a run of reads that find every
@@ -102,6 +114,8 @@ final class BulkLoader {
         this.nanoClock = parts.nanoClock();
         this.bulkStore = new BulkStore(store, shared, coordinator, outcomes);
         this.flights = parts.flights();
+        this.executor = parts.executor();
+        this.delays = parts.delays();
     }
 
     /**
@@ -501,7 +515,11 @@ final class BulkLoader {
     }
 
     /**
-     * Calls the loader once for {@code toLoad} and stores what it returned.
+     * Calls the loader once for {@code toLoad} and stores what it returned. With a
+     * {@code fail-safe.soft-timeout} (when every key to load has an expired value to serve) or a
+     * {@code fail-safe.hard-timeout}, the loader runs on the executor, so that the caller can stop
+     * waiting: served the expired values at the soft timeout, or failed at the hard one, while the
+     * load completes, and is stored, in the background; as {@link Loader} does for one key.
      * @param ifAbsent write a value only where Redis holds none (after a wait that ran out)
      */
     private <K, V> void loadAndStore(List<Pending> toLoad,
@@ -511,20 +529,108 @@ final class BulkLoader {
             return;
         }
         Set<K> keySet = keysOf(toLoad);
+        FailSafeSettings timeouts = settings.failSafe();
+        if (!timeouts.timesOut()) {
+            try {
+                loadNow(toLoad, keySet, loader, values, ifAbsent);
+            }
+            catch (LoaderFailure ex) {
+                serveStaleOrThrow(toLoad, keySet, ex.getCause(), values);
+            }
+            return;
+        }
+        long startNanos = nanoClock.getAsLong();
+        Supplier<Map<Object, @Nullable Object>> body = () -> {
+            Map<Object, @Nullable Object> loaded = new HashMap<>();
+            loadNow(toLoad, keySet, loader, loaded, ifAbsent);
+            return loaded;
+        };
+        boolean soft = timeouts.enabled() && !timeouts.softTimeout().isZero()
+                && toLoad.stream().allMatch(key -> failSafe.isServable(key.stale));
+        Duration limit = soft ? timeouts.softTimeout() : timeouts.hardTimeout();
+        CompletableFuture<Object> first = new CompletableFuture<>();
+        if (!limit.isZero()) {
+            try {
+                delays.after(limit.toNanos() - (nanoClock.getAsLong() - startNanos), () -> first.complete(TIMED_OUT));
+            }
+            catch (RejectedExecutionException ex) {
+                // Shutting down: the load's own outcome ends the wait.
+            }
+        }
+        CompletableFuture<Map<Object, @Nullable Object>> task;
+        try {
+            task = CompletableFuture.supplyAsync(body, executor);
+        }
+        catch (RejectedExecutionException ex) {
+            task = CompletableFuture.completedFuture(body.get());
+        }
+        task.whenComplete((loaded, error) -> {
+            if (error != null) {
+                first.completeExceptionally(error);
+            }
+            else {
+                first.complete(loaded);
+            }
+        });
+        Object outcome;
+        try {
+            outcome = first.get();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ValueRetrievalException(keySet, () -> null, ex);
+        }
+        catch (ExecutionException ex) {
+            Throwable cause = (ex.getCause() instanceof CompletionException wrapped && wrapped.getCause() != null)
+                    ? wrapped.getCause() : ex.getCause();
+            if (cause instanceof LoaderFailure failure) {
+                serveStaleOrThrow(toLoad, keySet, failure.getCause(), values);
+                return;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw (cause instanceof RuntimeException runtime) ? runtime : new IllegalStateException(cause);
+        }
+        if (outcome != TIMED_OUT) {
+            @SuppressWarnings("unchecked")
+            Map<Object, @Nullable Object> loaded = (Map<Object, @Nullable Object>) outcome;
+            values.putAll(loaded);
+        }
+        else if (soft) {
+            stampedeStatistics.onSoftTimeout();
+            for (Pending key : toLoad) {
+                values.put(key.key.key(), failSafe.serve(key.key, Objects.requireNonNull(key.stale), key.ticket,
+                        "its load took longer than fail-safe.soft-timeout (" + timeouts.softTimeout() + ")"));
+            }
+        }
+        else {
+            stampedeStatistics.onHardTimeout();
+            throw new ValueRetrievalException(keySet, () -> null, new LoadWaitTimeoutException(
+                    toLoad.size() + " keys of cache '" + name + "' (fail-safe.hard-timeout)", timeouts.hardTimeout()));
+        }
+    }
+
+    /**
+     * Calls the loader and stores what it returned, recording each value in {@code values}.
+     * @throws LoaderFailure with what the loader threw, once the leases of {@code toLoad} are released
+     */
+    private <K, V> void loadNow(List<Pending> toLoad, Set<K> keySet, Load<K, V> loader,
+            Map<Object, @Nullable Object> values, boolean ifAbsent) {
         long start = System.nanoTime();
         Map<? extends K, ? extends V> loaded;
         try {
-            loaded = loader.function().apply(keySet);
-        }
-        catch (RuntimeException ex) {
-            statistics.loadFailures.add(toLoad.size());
-            bulkStore.release(toLoad);
-            serveStaleOrThrow(toLoad, keySet, ex, values);
-            return;
+            // On the executor (timeouts) the loader may block a fork-join worker.
+            loaded = BlockingCalls.call(() -> loader.function().apply(keySet));
         }
         catch (Error error) {
             bulkStore.release(toLoad);
             throw error;
+        }
+        catch (Exception ex) {
+            statistics.loadFailures.add(toLoad.size());
+            bulkStore.release(toLoad);
+            throw new LoaderFailure(ex);
         }
         long elapsed = System.nanoTime() - start;
         statistics.loads.add(toLoad.size());
@@ -534,7 +640,7 @@ final class BulkLoader {
         bulkStore.store(toLoad, result, loadMillis, ifAbsent, values, loader.keeps());
     }
 
-    private void serveStaleOrThrow(List<Pending> toLoad, Set<?> keySet, RuntimeException failure,
+    private void serveStaleOrThrow(List<Pending> toLoad, Set<?> keySet, Throwable failure,
             Map<Object, @Nullable Object> values) {
         for (Pending key : toLoad) {
             if (!failSafe.isServable(key.stale)) {
@@ -562,6 +668,21 @@ final class BulkLoader {
 
         boolean isEmpty() {
             return size() == 0;
+        }
+    }
+
+    /** What the loader of a bulk read threw, told apart from a failure of the cache itself. */
+    private static final class LoaderFailure extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        LoaderFailure(Exception cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized Throwable getCause() {
+            return Objects.requireNonNull(super.getCause());
         }
     }
 

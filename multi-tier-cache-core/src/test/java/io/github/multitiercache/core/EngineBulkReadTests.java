@@ -204,6 +204,55 @@ class EngineBulkReadTests {
         }
     }
 
+    @Test
+    void aBulkLoadSlowerThanTheSoftTimeoutServesTheExpiredValuesAndIsStoredInTheBackground() {
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(1))
+                .failSafe(new FailSafeSettings(true, Duration.ofSeconds(10), Duration.ofMillis(200), Duration.ZERO))
+                .build());
+        cache.getAll(List.of("a", "b"), loader());
+        engine.time.advance(Duration.ofSeconds(2));
+
+        Map<String, String> served = cache.getAll(List.of("a", "b"), keys -> {
+            engine.time.advance(Duration.ofMillis(300));
+            return Map.of("a", "new-a", "b", "new-b");
+        });
+
+        assertThat(served).containsExactly(Map.entry("a", "v-a"), Map.entry("b", "v-b"));
+        assertThat(cache.stampedeStatistics().softTimeouts()).isEqualTo(1);
+        assertThat(cache.stampedeStatistics().staleServes()).isEqualTo(2);
+        assertThat(cache.getAll(List.of("a", "b"), keys -> {
+            throw new AssertionError("the slow load was stored");
+        })).containsExactly(Map.entry("a", "new-a"), Map.entry("b", "new-b"));
+
+        // A key without an expired value to serve: the call waits for its load, however slow.
+        engine.time.advance(Duration.ofSeconds(2));
+        assertThat(cache.getAll(List.of("a", "c"), keys -> {
+            engine.time.advance(Duration.ofMillis(300));
+            return Map.of("a", "newer-a", "c", "v-c");
+        })).containsExactly(Map.entry("a", "newer-a"), Map.entry("c", "v-c"));
+        assertThat(cache.stampedeStatistics().softTimeouts()).isEqualTo(1);
+    }
+
+    @Test
+    void aBulkLoadSlowerThanTheHardTimeoutFailsTheCallAndIsStillStored() {
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false)
+                .failSafe(new FailSafeSettings(true, Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(2)))
+                .build());
+
+        assertThatThrownBy(() -> cache.getAll(List.of("a", "b"), keys -> {
+            engine.time.advance(Duration.ofMillis(2_500));
+            return Map.of("a", "v-a", "b", "v-b");
+        })).isInstanceOf(ValueRetrievalException.class)
+                .hasCauseInstanceOf(io.github.multitiercache.core.stampede.LoadWaitTimeoutException.class);
+
+        assertThat(cache.stampedeStatistics().hardTimeouts()).isEqualTo(1);
+        assertThat(cache.getAll(List.of("a", "b"), keys -> {
+            throw new AssertionError("the slow load was stored");
+        })).containsExactly(Map.entry("a", "v-a"), Map.entry("b", "v-b"));
+        assertThat(cache.getAll(List.of("c"), loader())).containsExactly(Map.entry("c", "v-c"));
+        assertThat(cache.stampedeStatistics().hardTimeouts()).isEqualTo(1);
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             if (!latch.await(10, TimeUnit.SECONDS)) {
