@@ -14,9 +14,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
@@ -31,6 +33,7 @@ import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.Leases;
 import io.github.multitiercache.core.stampede.Leases.Acquisition;
 import io.github.multitiercache.core.stampede.LoadWaitTimeoutException;
+import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeStatistics;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache.ValueRetrievalException;
@@ -85,6 +88,8 @@ final class BulkLoader {
     private final LongSupplier nanoClock;
     private final BulkStore bulkStore;
     private final SingleFlight flights;
+    /** The keys a bulk refresh of this cache is under way for in this JVM. */
+    private final Set<Object> refreshing = ConcurrentHashMap.newKeySet();
     private final Executor executor;
     private final Delays delays;
     /**
@@ -160,9 +165,13 @@ final class BulkLoader {
             }
         }
         Leases leasing = (loader != null && settings.stampede().enabled()) ? coordinator : null;
-        readShared(remote, values, missing, leasing);
+        List<Pending> due = new ArrayList<>();
+        readShared(remote, values, missing, leasing, (loader != null) ? due : null);
         if (loader != null && !missing.isEmpty()) {
             load(missing, new Load<K, V>(loader, keeps), values);
+        }
+        if (loader != null && !due.isEmpty()) {
+            refreshInBackground(due, new Load<K, V>(loader, keeps));
         }
         Map<K, V> result = new LinkedHashMap<>();
         for (K key : wanted) {
@@ -182,7 +191,7 @@ final class BulkLoader {
      * than the script, and a key it misses is leased in a round trip of its own.
      */
     private void readShared(List<CacheKey> remote, Map<Object, @Nullable Object> values, Misses missing,
-            @Nullable Leases leasing) {
+            @Nullable Leases leasing, @Nullable List<Pending> due) {
         if (remote.isEmpty()) {
             return;
         }
@@ -213,6 +222,7 @@ final class BulkLoader {
                 ValueWrapper hit = reads.served(key, entry, ticket);
                 if (hit != null) {
                     values.put(key.key(), hit.get());
+                    refreshIfDue(key, Objects.requireNonNull(entry), due);
                 }
                 else {
                     missing.unleased.add(new Pending(key, ticket, entry));
@@ -220,7 +230,7 @@ final class BulkLoader {
             }
         }
         if (!leased.isEmpty()) {
-            readLeasing(Objects.requireNonNull(leasing), leased, values, missing);
+            readLeasing(Objects.requireNonNull(leasing), leased, values, missing, due);
         }
         if (leasing != null) {
             lastReadMissed = missing.size() > before;
@@ -229,7 +239,7 @@ final class BulkLoader {
 
     /** The keys read with their leases taken at once: served, loaded by this call, or waited for. */
     private void readLeasing(Leases leasing, List<Pending> keys, Map<Object, @Nullable Object> values,
-            Misses missing) {
+            Misses missing, @Nullable List<Pending> due) {
         List<byte[]> valueKeys = new ArrayList<>(keys.size());
         List<byte[]> lockKeys = new ArrayList<>(keys.size());
         for (Pending key : keys) {
@@ -255,6 +265,9 @@ final class BulkLoader {
                 if (key.token != null) {
                     unneeded.add(key);
                 }
+                else if (entry != null) {
+                    refreshIfDue(key.key, entry, due);
+                }
                 continue;
             }
             key.stale = entry;
@@ -275,6 +288,89 @@ final class BulkLoader {
             }
         }
         bulkStore.release(unneeded);
+    }
+
+    /**
+     * Notes a key served from Redis for a refresh when refresh-ahead says it is due (as
+     * {@link RefreshAhead} does for a single read) and no refresh of it is under way in this JVM.
+     */
+    private void refreshIfDue(CacheKey key, StoredEntry entry, @Nullable List<Pending> due) {
+        RefreshSettings refresh = settings.refresh();
+        if (due == null || coordinator == null || refresh.mode() == RefreshSettings.Mode.NONE) {
+            return;
+        }
+        double random = 1.0 - ThreadLocalRandom.current().nextDouble();
+        if (refresh.isDue(entry.writtenAtEpochMillis(), entry.expiresAtEpochMillis(), entry.loadMillis(),
+                expiry.now(), random) && refreshing.add(key.key())) {
+            due.add(new Pending(key, 0, entry));
+        }
+    }
+
+    /** Starts one background refresh of the keys of a read that are due: see {@link #refresh}. */
+    private <K, V> void refreshInBackground(List<Pending> due, Load<K, V> loader) {
+        try {
+            executor.execute(() -> {
+                try {
+                    refresh(due, loader);
+                }
+                finally {
+                    due.forEach(key -> refreshing.remove(key.key.key()));
+                }
+            });
+        }
+        catch (RejectedExecutionException ex) {
+            due.forEach(key -> refreshing.remove(key.key.key()));
+        }
+    }
+
+    /**
+     * Reloads the due keys of one read together: their leases taken pipelined, each only while
+     * Redis still holds the entry that was read (a key refreshed or loaded meanwhile, or whose lease
+     * another load holds, is skipped), one loader call for the keys leased, and their values stored
+     * token-checked in one step. A failure is counted and logged; the current values are served until
+     * they expire.
+     */
+    private <K, V> void refresh(List<Pending> due, Load<K, V> loader) {
+        Leases coordinator = Objects.requireNonNull(this.coordinator);
+        long leaseMillis = settings.stampede().lease().toMillis();
+        List<Pending> keys = new ArrayList<>();
+        List<CompletableFuture<Acquisition>> attempts = new ArrayList<>();
+        for (Pending key : due) {
+            byte[] lockKey = coordinator.lockKey(key.key.redisKey());
+            StoredEntry entry = Objects.requireNonNull(key.stale);
+            if (lockKey != null) {
+                Pending pending = new Pending(key.key, fills.ticket(key.key.text()), null);
+                pending.lockKey = lockKey;
+                keys.add(pending);
+                attempts.add(coordinator.acquireAsync(key.key.redisKey(), lockKey, leaseMillis, expiry.now(),
+                        entry.expiresAtEpochMillis()));
+            }
+        }
+        List<Pending> leased = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            Acquisition attempt = attempts.get(i).join();
+            if (attempt.state() == Acquisition.State.ACQUIRED) {
+                keys.get(i).token = attempt.token();
+                stampedeStatistics.onRefresh();
+                leased.add(keys.get(i));
+            }
+            else if (attempt.state() == Acquisition.State.HELD) {
+                stampedeStatistics.onRefreshSkipped();
+            }
+        }
+        if (leased.isEmpty()) {
+            return;
+        }
+        try {
+            loadNow(leased, keysOf(leased), loader, new HashMap<>(), false);
+        }
+        catch (LoaderFailure ex) {
+            for (int i = 0; i < leased.size(); i++) {
+                stampedeStatistics.onRefreshFailure();
+            }
+            warnings.warn("Cache '" + name + "': refreshing " + leased.size() + " keys of a bulk read failed; the"
+                    + " current values are served until they expire: " + ex.getCause());
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.function.Function;
 
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.stampede.FailSafeSettings;
+import io.github.multitiercache.core.stampede.RefreshSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.junit.jupiter.api.Test;
 import org.springframework.cache.Cache.ValueRetrievalException;
@@ -251,6 +252,32 @@ class EngineBulkReadTests {
         })).containsExactly(Map.entry("a", "v-a"), Map.entry("b", "v-b"));
         assertThat(cache.getAll(List.of("c"), loader())).containsExactly(Map.entry("c", "v-c"));
         assertThat(cache.stampedeStatistics().hardTimeouts()).isEqualTo(1);
+    }
+
+    @Test
+    void keysOfABulkReadCloseToTheirExpiryAreRefreshedTogetherByOneLoaderCall() {
+        TieredCache cache = engine.instance("c", leased().l1Enabled(false).l2Ttl(Duration.ofSeconds(10))
+                .refresh(new RefreshSettings(RefreshSettings.Mode.FIXED, 0.5, 1.0)).build());
+        cache.getAll(List.of("a", "b", "c"), loader());
+        engine.time.advance(Duration.ofSeconds(3));
+        cache.getAll(List.of("a", "b", "c"), loader());
+        assertThat(calls).as("not due before half the TTL").hasSize(1);
+        engine.time.advance(Duration.ofSeconds(3));
+        int before = engine.redis.commands.get();
+
+        Map<String, String> served = cache.getAll(List.of("a", "b", "c"), keys -> {
+            calls.add(keys);
+            return Map.of("a", "new-a", "b", "new-b", "c", "new-c");
+        });
+
+        assertThat(served).containsExactly(Map.entry("a", "v-a"), Map.entry("b", "v-b"), Map.entry("c", "v-c"));
+        assertThat(calls).containsExactly(Set.of("a", "b", "c"), Set.of("a", "b", "c"));
+        assertThat(cache.stampedeStatistics().refreshes()).isEqualTo(3);
+        // The read, the three refresh leases (pipelined), the token-checked store of the three values.
+        assertThat(engine.redis.commands.get() - before).isEqualTo(1 + 3 + 1);
+        assertThat(engine.redis.entry("fast:c:b")).extracting(StoredEntry::value).isEqualTo("new-b");
+        assertThat(engine.redis.entry("fast:c:b").expiresAtEpochMillis()).isEqualTo(engine.now() + 10_000);
+        assertThat(engine.redis.exists("{fast:c:b}:lock")).isFalse();
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
