@@ -43,6 +43,8 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * <li>{@code lettuceMgetAndDecode}: a raw Lettuce synchronous {@code MGET} of the very same Redis
  * keys, on a connection of the same Lettuce client, plus {@code EntryCodec.decode} of each value
  * with the cache's own codec;
+ * <li>{@code multiTierGetAllOneMissing}: the same with one key of the {@value #BATCH} in no tier,
+ * so that each call reads with the lease script, loads that key and releases its lease;
  * <li>{@code multiTierSingleGets}: {@value #BATCH} calls of {@code MultiTierCache.get(key)} with L1
  * off, one Redis round trip each.
  * </ul>
@@ -71,6 +73,11 @@ public class BulkReadBenchmark {
         return state.cache.getAll(state.nextBatch(), missing -> {
             throw new IllegalStateException("every key is in Redis, but " + missing + " were loaded");
         });
+    }
+
+    @Benchmark
+    public Map<Long, Product> multiTierGetAllOneMissing(MultiTierOneMissing state) {
+        return state.cache.getAll(state.nextBatch(), missing -> Map.of());
     }
 
     @Benchmark
@@ -135,6 +142,62 @@ public class BulkReadBenchmark {
             context.close();
             Checks.zero(extraMisses, "L2 misses during the benchmark");
             Checks.zero(extraLoads, "loads during the benchmark");
+        }
+    }
+
+    /**
+     * As {@link MultiTierL2Only}, but each batch is {@value #BATCH} keys of which one is in no tier
+     * and left out by the loader, with nulls not cached: every call reads with the script that also
+     * leases, leases that key, calls the loader, and releases the lease (two round trips).
+     */
+    @State(Scope.Benchmark)
+    public static class MultiTierOneMissing {
+
+        ConfigurableApplicationContext context;
+        MultiTierCache cache;
+        TieredCache engine;
+        List<List<Long>> batches;
+        int next;
+        long loads;
+        long calls;
+
+        @Setup(Level.Trial)
+        public void setUp(BenchmarkRedis redis) {
+            context = CacheContexts.multiTier(redis.server(), "multi-tier-cache.defaults.l1.enabled=false",
+                    "multi-tier-cache.defaults.cache-null-values=false", TOLERANT_TIMEOUT);
+            cache = CacheContexts.multiTierCache(context);
+            engine = cache.getNativeCache();
+            Checks.check(!engine.settings().l1Enabled() && !engine.settings().cacheNullValues(),
+                    "L1 off and nulls not cached");
+            Long[] keys = Keys.all();
+            for (Long key : keys) {
+                cache.put(key, Product.of(key));
+            }
+            batches = new ArrayList<>();
+            for (int from = 0; from + BATCH - 1 <= keys.length; from += BATCH - 1) {
+                List<Long> batch = new ArrayList<>(Arrays.asList(keys).subList(from, from + BATCH - 1));
+                batch.add(-1L - batches.size());
+                batches.add(List.copyOf(batch));
+            }
+            for (List<Long> batch : batches) {
+                Checks.check(cache.getAll(batch, missing -> Map.of()).size() == BATCH - 1,
+                        "every key of a batch but one in Redis");
+            }
+            loads = engine.statistics().loads();
+        }
+
+        List<Long> nextBatch() {
+            List<Long> batch = batches.get(next);
+            next = (next + 1) % batches.size();
+            calls++;
+            return batch;
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            long extraLoads = engine.statistics().loads() - loads;
+            context.close();
+            Checks.check(extraLoads == calls, "one key loaded per call");
         }
     }
 
