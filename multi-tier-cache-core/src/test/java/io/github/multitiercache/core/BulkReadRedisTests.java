@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import io.github.multitiercache.core.redis.CircuitBreaker;
+import io.github.multitiercache.core.stampede.FailSafeSettings;
 import io.github.multitiercache.core.stampede.StampedeSettings;
 import io.github.multitiercache.testsupport.ConcurrentCalls;
 import io.github.multitiercache.testsupport.RedisCluster;
@@ -73,6 +74,34 @@ class BulkReadRedisTests {
             // The read of the 50 keys L1 missed, which takes the 20 leases in the same script, then
             // the token-checked store of the 20 loaded values: two commands, one after the other.
             assertThat(sent).containsExactly(Map.entry("evalsha", 2L));
+        }
+    }
+
+    @Test
+    void withFailSafeTheReadThatLeasesTellsAnEntryPastItsExpiryFromAFreshOneByItsEnvelope() throws Exception {
+        try (TestRedis one = TestRedis.standalone(RedisServer.shared().port(), "bulke")) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> one.tier.set(
+                    "bulke:warm-up".getBytes(StandardCharsets.UTF_8), new byte[] { 1 }, 1000)
+                    && one.tier.circuitBreaker().state() == CircuitBreaker.State.CLOSED);
+            TieredCache cache = one.cache("items-" + System.nanoTime(), CacheSettings.defaults().toBuilder()
+                    .l1Enabled(false).l2Ttl(Duration.ofMillis(500)).failSafe(new FailSafeSettings(true,
+                            Duration.ofSeconds(30), Duration.ZERO, Duration.ZERO)).build());
+            cache.getAll(List.of(1, 2), values("first"));
+            Thread.sleep(700);
+            cache.put(2, "fresh-2");
+            List<Set<Integer>> calls = new ArrayList<>();
+
+            Map<Integer, String> served = cache.getAll(List.of(1, 2), keys -> {
+                calls.add(keys);
+                throw new IllegalStateException("database down");
+            });
+
+            // 1 is past its expiry but kept in Redis for fail-safe: leased by the read, loaded, and
+            // served stale when the load failed; 2 is fresh and served as read.
+            assertThat(calls).containsExactly(Set.of(1));
+            assertThat(served).containsExactly(Map.entry(1, "first-1"), Map.entry(2, "fresh-2"));
+            assertThat(cache.stampedeStatistics().staleServes()).isEqualTo(1);
+            assertThat(cache.stampedeStatistics().lockAcquisitions()).isEqualTo(2 + 1);
         }
     }
 
