@@ -61,8 +61,10 @@ import org.springframework.cache.Cache.ValueWrapper;
  * </ol>
  * A read that loads thus costs two round trips per Redis node: the read with its leases, and the
  * store. A loader failure releases the leases and serves the keys' expired values when fail-safe
- * has one for every key to load; otherwise it reaches the caller. Redis trouble never does: the keys
- * are then served from L1 and the loader.
+ * has one for every key to load; otherwise it reaches the caller. The fail-safe timeouts bound the
+ * loader's call as they bound a single load's, and the keys served from Redis that refresh-ahead
+ * finds due are refreshed together in the background. Redis trouble never reaches the caller: the
+ * keys are then served from L1 and the loader.
  */
 final class BulkLoader {
 
