@@ -52,6 +52,7 @@ class BulkReadRedisTests {
         try (RedisServer redis = RedisServer.start();
                 TestRedis one = TestRedis.standalone(redis.port(), "bulk");
                 TestRedis two = TestRedis.standalone(redis.port(), "bulk")) {
+            awaitUp(one, two);
             TieredCache a = one.cache("items", CacheSettings.defaults());
             TieredCache b = two.cache("items", CacheSettings.defaults());
             List<Integer> ids = IntStream.range(0, 100).boxed().toList();
@@ -74,6 +75,11 @@ class BulkReadRedisTests {
             // The read of the 50 keys L1 missed, which takes the 20 leases in the same script, then
             // the token-checked store of the 20 loaded values: two commands, one after the other.
             assertThat(sent).containsExactly(Map.entry("evalsha", 2L));
+            // The store took: each lease still held this call's token.
+            assertThat(a.stampedeStatistics().rejectedStores()).isZero();
+            assertThat(b.getAll(ids.subList(80, 100), keys -> {
+                throw new AssertionError("stored in Redis: " + keys);
+            })).hasSize(20).containsEntry(90, "second-90");
         }
     }
 
@@ -199,6 +205,19 @@ class BulkReadRedisTests {
                 release.countDown();
                 threads.shutdownNow();
             }
+        }
+    }
+
+    /**
+     * Waits until each instance's connection is up: they open in the background, and a call made
+     * before fails (and is served without Redis, as it should be), which would change what a test
+     * counts.
+     */
+    private static void awaitUp(TestRedis... instances) {
+        for (TestRedis instance : instances) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> instance.tier.set(
+                    "bulk:warm-up".getBytes(StandardCharsets.UTF_8), new byte[] { 1 }, 1000)
+                    && instance.tier.circuitBreaker().state() == CircuitBreaker.State.CLOSED);
         }
     }
 
