@@ -33,6 +33,12 @@ public class CdcProperties {
     /** How long to wait before starting the engine again after it stopped on an error (database down, ...). */
     private Duration restartDelay = Duration.ofSeconds(1);
 
+    /**
+     * How long the connector waits before looking at the replication stream again when it had nothing
+     * pending (Debezium's poll.interval.ms): adds up to this much to the lag of a change on a quiet database.
+     */
+    private Duration pollInterval = Duration.ofMillis(20);
+
     /** Per table ("schema.table"): the cache keys and tags a changed row evicts. */
     private Map<String, Table> tables = new LinkedHashMap<>();
 
@@ -81,6 +87,14 @@ public class CdcProperties {
 
     public void setRestartDelay(Duration restartDelay) {
         this.restartDelay = restartDelay;
+    }
+
+    public Duration getPollInterval() {
+        return pollInterval;
+    }
+
+    public void setPollInterval(Duration pollInterval) {
+        this.pollInterval = pollInterval;
     }
 
     public Map<String, Table> getTables() {
