@@ -209,6 +209,27 @@ class CdcConsumerTests {
     }
 
     @Test
+    void aHolderThatFindsItsLeaseTakenStopsConsumingAndTheChangesWaitInTheSlotUntilALeaseHolderReadsThem() {
+        String versionTag = "multi-tier-cache.cdc.tables[public." + name + "].tags[3]=v:#{name}";
+        ConfigurableApplicationContext a = instance(versionTag);
+        awaitStreaming(a);
+        String leaseKey = consumer(a).status().leaseKey();
+
+        // Another holder's token, as if A had paused past its lease and someone took over (for 4 s).
+        redis.command("SET", leaseKey, "someone-else", "PX", "4000");
+        await().atMost(WAIT).until(() -> !consumer(a).status().leaseHolder());
+        long seen = consumer(a).status().changesSeen();
+        execute(postgres, "UPDATE " + name + " SET name = 'while-lease-elsewhere' WHERE id = 1");
+        sleep(1000);
+        assertThat(consumer(a).status().changesSeen()).as("no consumption without the lease").isEqualTo(seen);
+        assertThat(tags(a)).doesNotContain("v:while-lease-elsewhere");
+
+        // The foreign lease expires: A takes it again and reads the change from the slot.
+        await().atMost(WAIT).until(() -> tags(a).contains("v:while-lease-elsewhere"));
+        assertThat(consumer(a).status().leaseHolder()).isTrue();
+    }
+
+    @Test
     void aDatabaseRestartLosesNoChange() {
         String versionTag = "multi-tier-cache.cdc.tables[public." + name + "].tags[3]=v:#{name}";
         ConfigurableApplicationContext a = instance(versionTag);
