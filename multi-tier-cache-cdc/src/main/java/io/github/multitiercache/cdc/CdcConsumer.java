@@ -267,10 +267,13 @@ public final class CdcConsumer implements SmartLifecycle {
         if (current == null) {
             return;
         }
-        try {
-            current.close();
-        } catch (IOException | RuntimeException e) {
-            logger.warn("Change data capture: error while stopping the engine: " + e);
+        if (run == null || !run.isDone()) {
+            // an engine that ended on an error has shut itself down already
+            try {
+                current.close();
+            } catch (IOException | RuntimeException e) {
+                logger.warn("Change data capture: error while stopping the engine: " + e);
+            }
         }
         if (run != null) {
             try {

@@ -230,6 +230,22 @@ class CdcConsumerTests {
     }
 
     @Test
+    void aBatchWhoseTagEvictionFailsIsDeliveredAgainUntilItSucceeds() {
+        String versionTag = "multi-tier-cache.cdc.tables[public." + name + "].tags[3]=v:#{name}";
+        ConfigurableApplicationContext a = instance(versionTag);
+        awaitStreaming(a);
+        CdcTestApp.RecordingTagEvictor evictor = a.getBean(CdcTestApp.RecordingTagEvictor.class);
+        evictor.failing = true;
+
+        execute(postgres, "UPDATE " + name + " SET name = 'retried' WHERE id = 1");
+        await().atMost(WAIT).until(() -> evictor.failures.get() >= 2);
+        evictor.failing = false;
+
+        await().atMost(WAIT).until(() -> tags(a).contains("v:retried"));
+        assertThat(consumer(a).status().engineStarts()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     void aDatabaseRestartLosesNoChange() {
         String versionTag = "multi-tier-cache.cdc.tables[public." + name + "].tags[3]=v:#{name}";
         ConfigurableApplicationContext a = instance(versionTag);

@@ -56,8 +56,16 @@ class CdcTestApp {
 
         final List<String> tags = new CopyOnWriteArrayList<>();
 
+        final AtomicInteger failures = new AtomicInteger();
+
+        volatile boolean failing;
+
         @Override
         public void evictTags(Collection<String> evicted) {
+            if (failing) {
+                failures.incrementAndGet();
+                throw new IllegalStateException("tag store unavailable");
+            }
             tags.addAll(evicted);
         }
     }
