@@ -73,8 +73,22 @@ public class MultiTierCacheProperties {
     @NestedConfigurationProperty
     private final Health health = new Health();
 
+    /**
+     * Settings of the optional multi-tier-cache-cdc module, which binds them itself (see docs/cdc.md);
+     * accepted here so that this class, which refuses unknown keys, does not refuse them.
+     */
+    private Map<String, Object> cdc = new LinkedHashMap<>();
+
     public boolean isEnabled() {
         return enabled;
+    }
+
+    public Map<String, Object> getCdc() {
+        return cdc;
+    }
+
+    public void setCdc(Map<String, Object> cdc) {
+        this.cdc = cdc;
     }
 
     public void setEnabled(boolean enabled) {
