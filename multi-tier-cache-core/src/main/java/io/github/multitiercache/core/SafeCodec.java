@@ -1,6 +1,7 @@
 package io.github.multitiercache.core;
 
 import io.github.multitiercache.core.codec.EntryCodec;
+import io.github.multitiercache.core.codec.EntryTags;
 import io.github.multitiercache.core.codec.StoredEntry;
 import org.jspecify.annotations.Nullable;
 import org.springframework.data.redis.serializer.SerializationException;
@@ -16,8 +17,10 @@ final class SafeCodec {
     private final EntryCodec codec;
     private final CacheStatistics statistics;
     private final LogThrottle warnings;
+    private final TagClock tags;
 
-    SafeCodec(String cacheName, EntryCodec codec, CacheStatistics statistics, LogThrottle warnings) {
+    SafeCodec(String cacheName, EntryCodec codec, CacheStatistics statistics, LogThrottle warnings, TagClock tags) {
+        this.tags = tags;
         this.cacheName = cacheName;
         this.codec = codec;
         this.statistics = statistics;
@@ -39,8 +42,21 @@ final class SafeCodec {
         }
     }
 
-    /** @return the entry, or {@code null} when the bytes cannot be read (a miss) */
+    /**
+     * @return the entry, or {@code null} when the bytes cannot be read, or it carries a tag evicted
+     *         after it was written, or whose eviction time is unknown and cannot be fetched (a miss)
+     */
     @Nullable StoredEntry decode(String text, byte[] bytes) {
+        StoredEntry entry = decodeBytes(text, bytes);
+        EntryTags entryTags = (entry != null) ? entry.tags() : null;
+        if (entryTags != null && !tags.isValid(entryTags)) {
+            statistics.tagDrops.increment();
+            return null;
+        }
+        return entry;
+    }
+
+    private @Nullable StoredEntry decodeBytes(String text, byte[] bytes) {
         try {
             return codec.decode(bytes);
         }

@@ -125,6 +125,30 @@ public class MultiTierCache implements Cache {
         engine.put(key, value);
     }
 
+    /**
+     * Stores a value carrying tags: it is served until one of them is evicted
+     * ({@link MultiTierCacheManager#evictTags(Collection)}).
+     * @param key the key
+     * @param value the value
+     * @param tags its tags
+     */
+    public void put(Object key, @Nullable Object value, Set<String> tags) {
+        engine.put(key, value, tags);
+    }
+
+    /**
+     * Returns the cached value, or loads it with {@code loader} and caches it carrying the tags
+     * {@code tagsOfValue} gives it.
+     * @param key the key
+     * @param loader computes the value on a miss
+     * @param tagsOfValue the tags of a loaded value
+     * @param <V> the value type
+     * @return the value
+     */
+    public <V> @Nullable V get(Object key, Callable<V> loader, Function<V, Set<String>> tagsOfValue) {
+        return engine.get(key, loader, tagsOfValue);
+    }
+
     @Override
     public @Nullable ValueWrapper putIfAbsent(Object key, @Nullable Object value) {
         return engine.putIfAbsent(key, value);

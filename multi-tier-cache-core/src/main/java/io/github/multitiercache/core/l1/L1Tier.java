@@ -12,6 +12,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.github.multitiercache.core.codec.EntryTags;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -99,7 +100,22 @@ public final class L1Tier {
      * @return the stored entry
      */
     public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos, int epoch) {
-        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos, epoch);
+        return put(key, keyText, storeValue, ttlNanos, epoch, null);
+    }
+
+    /**
+     * Stores a value carrying tags for the given time.
+     * @param key the caller's key
+     * @param keyText the key's stable text form
+     * @param storeValue the value, {@code NullValue.INSTANCE} for a cached {@code null}
+     * @param ttlNanos how long the entry lives, positive
+     * @param epoch the L1 guard's epoch when the value was read or loaded
+     * @param tags its tags, {@code null} for none
+     * @return the stored entry
+     */
+    public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos, int epoch,
+            @Nullable EntryTags tags) {
+        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos, epoch, tags);
         writing.set(Boolean.TRUE);
         try {
             Object previous = keysByText.put(keyText, key);
