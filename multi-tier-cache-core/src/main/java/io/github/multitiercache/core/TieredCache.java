@@ -476,6 +476,31 @@ public final class TieredCache {
     }
 
     /**
+     * Stores a value computed from {@code asOfMicros} on (a method's result that Spring's cache
+     * interceptor puts), carrying the tags {@code tagsOfValue} gives it: served only if none of them
+     * was evicted after {@code asOfMicros}. A tag function that throws keeps the value out of the
+     * cache (logged).
+     * @param key the key
+     * @param value the value
+     * @param tagsOfValue its tags
+     * @param asOfMicros when its computation started, from {@link TagClock#asOf()}
+     */
+    public void putLoaded(@Nullable Object key, @Nullable Object value,
+            Function<? super @Nullable Object, ? extends @Nullable Collection<String>> tagsOfValue, long asOfMicros) {
+        Object plain = Tagged.unwrap(value);
+        EntryTags entryTags;
+        try {
+            entryTags = tags.entryTags(tagsOfValue.apply(Store.unwrapNull(plain)), asOfMicros);
+        }
+        catch (RuntimeException ex) {
+            warnings.warn("Cache '" + name + "': the tags of a value could not be computed; it is not served from"
+                    + " the cache: " + ex);
+            entryTags = EntryTags.unservable();
+        }
+        put(key, (entryTags == null) ? plain : new Tagged(plain, entryTags));
+    }
+
+    /**
      * Stores a value unless the key is present in either tier.
      * @param key the key
      * @param value the value

@@ -67,7 +67,8 @@ public class MultiTierCache implements Cache {
 
     @Override
     public <T> @Nullable T get(Object key, Callable<T> valueLoader) {
-        return engine.get(key, valueLoader);
+        TagFrame frame = TagFrame.of(engine.name());
+        return (frame == null) ? engine.get(key, valueLoader) : engine.get(key, valueLoader, frame::tagsOf);
     }
 
     @Override
@@ -122,7 +123,13 @@ public class MultiTierCache implements Cache {
 
     @Override
     public void put(Object key, @Nullable Object value) {
-        engine.put(key, value);
+        TagFrame frame = TagFrame.of(engine.name());
+        if (frame == null) {
+            engine.put(key, value);
+        }
+        else {
+            engine.putLoaded(key, value, frame::tagsOf, frame.asOfMicros());
+        }
     }
 
     /**

@@ -224,6 +224,16 @@ public final class L1Tier {
     }
 
     /**
+     * The entry whose key has the given text form, read without counting as an access.
+     * @param keyText the key's text form
+     * @return the entry, or {@code null}
+     */
+    public @Nullable L1Entry peekByText(String keyText) {
+        Object key = keysByText.get(keyText);
+        return (key != null) ? cache.policy().getIfPresentQuietly(key) : null;
+    }
+
+    /**
      * The entries Caffeine evicted because the tier was full.
      * @return the count since creation
      */
