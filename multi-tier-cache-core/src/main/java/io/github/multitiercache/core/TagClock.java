@@ -53,8 +53,9 @@ import org.jspecify.annotations.Nullable;
  * knowledge again. Untagged entries cost a null check.
  *
  * <p><b>As-of times</b> are epoch microseconds of this instance's clock, made monotonic with its own
- * evictions: an as-of time taken after {@link #evict} returned is later than that eviction's time,
- * and one taken before it returned is not. Across instances, the clocks are assumed synchronized
+ * evictions and those it hears of (up to 10 s ahead of its clock): an as-of time taken after
+ * {@link #evict} returned, or after an announced eviction arrived, is later than that eviction's
+ * time, and one taken before {@link #evict} was called is not. Across instances, the clocks are assumed synchronized
  * (NTP); see {@code docs/tags.md} for what a skew means.
  *
  * <p><b>Owed writes.</b> An eviction Redis did not take is known here and announced at once, owed to
@@ -450,6 +451,30 @@ public final class TagClock {
             }
         }
         return times;
+    }
+
+    /**
+     * Fetches at once (one {@code MGET}) the tags of several entries that this instance does not
+     * know, so that checking each of them afterwards asks Redis nothing; does nothing on a thread
+     * that must not block.
+     * @param entries the entries' tags
+     */
+    void learnUnknown(List<EntryTags> entries) {
+        checkGuard();
+        if (Thread.currentThread() instanceof FastThreadLocalThread) {
+            return;
+        }
+        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
+        for (EntryTags entry : entries) {
+            for (int i = 0; i < entry.size(); i++) {
+                if (known.getIfPresent(entry.tag(i)) == null) {
+                    unknown.add(entry.tag(i));
+                }
+            }
+        }
+        if (!unknown.isEmpty()) {
+            fetch(List.copyOf(unknown));
+        }
     }
 
     /**

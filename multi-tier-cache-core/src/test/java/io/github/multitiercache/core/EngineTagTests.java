@@ -206,6 +206,10 @@ class EngineTagTests {
         a.tags().evict(List.of("n:1"));
         assertThat(cacheA.getAll(List.of(1, 2, 3))).containsOnlyKeys(2);
         assertThat(cacheB.getAll(List.of(1, 2, 3))).containsOnlyKeys(2);
+        FastEngine.Node d = engine.node();
+        TieredCache cacheD = d.cache("c", leased().build());
+        assertThat(cacheD.getAll(List.of(1, 2, 3))).containsOnlyKeys(2);
+        assertThat(d.tags().fetches()).as("the tags of every entry read in one fetch").isEqualTo(1);
         TieredCache cacheC = engine.node().cache("c", leased().build());
         assertThat(cacheC.retrieve(1).get()).isNull();
         assertThat(cacheC.retrieve(2).get()).extracting(ValueWrapper::get).isEqualTo("two");

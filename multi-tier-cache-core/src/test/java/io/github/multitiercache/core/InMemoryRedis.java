@@ -239,11 +239,13 @@ final class InMemoryRedis implements SharedBackend, TagStore {
         @Override
         public List<@Nullable StoredEntry> readAll(List<CacheKey> keys) {
             boolean up = call();
-            List<@Nullable StoredEntry> entries = new ArrayList<>();
+            List<String> texts = new ArrayList<>();
+            List<byte @Nullable []> values = new ArrayList<>();
             for (CacheKey key : keys) {
-                entries.add(up ? codec.decodeNullable(key.text(), get(text(key.redisKey()))) : null);
+                texts.add(key.text());
+                values.add(up ? get(text(key.redisKey())) : null);
             }
-            return entries;
+            return codec.decodeAll(texts, values);
         }
 
         /** One command for the whole batch, as one pipelined round trip. */
