@@ -9,7 +9,9 @@ import java.util.concurrent.Executor;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.multitiercache.annotation.CacheOptionsRegistry;
+import io.github.multitiercache.annotation.CacheEvictTagsAdvisor;
 import io.github.multitiercache.annotation.CacheableAllAdvisor;
+import io.github.multitiercache.annotation.CacheableTagsAdvisor;
 import io.github.multitiercache.annotation.MultiTierCacheableProcessor;
 import io.github.multitiercache.core.CacheKeyConverter;
 import io.github.multitiercache.core.DefaultCacheKeyConverter;
@@ -142,6 +144,30 @@ public final class MultiTierCacheAutoConfiguration {
     @ConditionalOnMissingBean
     static CacheableAllAdvisor multiTierCacheableAllAdvisor(ObjectProvider<CacheManager> cacheManager) {
         return new CacheableAllAdvisor(cacheManager::getIfAvailable);
+    }
+
+    /**
+     * Tags the values of {@code @MultiTierCacheable(tags = ...)} methods (see
+     * {@link CacheableTagsAdvisor}), ordered just outside Spring's cache advisor.
+     */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean
+    static CacheableTagsAdvisor multiTierCacheableTagsAdvisor(ObjectProvider<CacheManager> cacheManager,
+            ConfigurableListableBeanFactory beanFactory) {
+        return new CacheableTagsAdvisor(cacheManager::getIfAvailable, () -> {
+            BeanFactoryCacheOperationSourceAdvisor cacheAdvisor = existing(beanFactory,
+                    BeanFactoryCacheOperationSourceAdvisor.class);
+            return (cacheAdvisor != null) ? cacheAdvisor.getOrder() : Ordered.LOWEST_PRECEDENCE;
+        });
+    }
+
+    /** Runs {@link io.github.multitiercache.annotation.CacheEvictTags @CacheEvictTags} methods. */
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean
+    static CacheEvictTagsAdvisor multiTierCacheEvictTagsAdvisor(ObjectProvider<CacheManager> cacheManager) {
+        return new CacheEvictTagsAdvisor(cacheManager::getIfAvailable);
     }
 
     /** The one bean of a type if it has been created already, without creating anything. */

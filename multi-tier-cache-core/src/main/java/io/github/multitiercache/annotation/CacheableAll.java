@@ -145,4 +145,13 @@ public @interface CacheableAll {
     /** @return how many replicas a hot key gets on a Redis Cluster (0 for none); -1 leaves it unset */
     int hotKeysReplicas() default -1;
 
+
+    /**
+     * The tags of each loaded value: SpEL expressions evaluated per value after the method returned,
+     * with {@code #key} (the element), {@code #result} (its value) and the method's arguments. An
+     * expression yielding a collection or an array adds each element; a {@code null} or blank tag is
+     * ignored with a warning. See {@link MultiTierCacheable#tags()}.
+     * @return the tag expressions; none by default
+     */
+    String[] tags() default {};
 }

@@ -130,7 +130,8 @@ public final class CacheableAllAdvisor extends AbstractPointcutAdvisor {
             }
             Operation operation = new Operation(multiTier.getNativeCache(), method,
                     method.getParameterTypes()[0] == Set.class, expression(annotation.key()),
-                    expression(annotation.condition()), expression(annotation.unless()));
+                    expression(annotation.condition()), expression(annotation.unless()),
+                    new TagExpressions(annotation.tags(), "@CacheableAll on " + method));
             operations.putIfAbsent(id, operation);
             return operation;
         }
@@ -156,7 +157,7 @@ public final class CacheableAllAdvisor extends AbstractPointcutAdvisor {
 
     /** One annotated method: its cache, the kind of collection it takes, and its expressions. */
     private record Operation(TieredCache cache, Method method, boolean takesSet, @Nullable Expression key,
-            @Nullable Expression condition, @Nullable Expression unless) {
+            @Nullable Expression condition, @Nullable Expression unless, TagExpressions tags) {
 
         Map<Object, Object> call(ProxyMethodInvocation invocation, Object target, Iterable<?> requested)
                 throws Throwable {
@@ -203,15 +204,22 @@ public final class CacheableAllAdvisor extends AbstractPointcutAdvisor {
             };
             Map<Object, Object> cached;
             try {
-                if (unless == null) {
+                BiPredicate<Object, @Nullable Object> keeps = (unless == null) ? null : (cacheKey, value) -> {
+                    context.setVariable("key", elementOf.get(cacheKey));
+                    context.setVariable("result", value);
+                    return !Boolean.TRUE.equals(unless.getValue(context, Boolean.class));
+                };
+                if (!tags.isEmpty()) {
+                    cached = cache.getAll(keyOf.values(), loader, keeps, (cacheKey, value) -> {
+                        context.setVariable("key", elementOf.get(cacheKey));
+                        context.setVariable("result", value);
+                        return tags.evaluate(context);
+                    });
+                }
+                else if (keeps == null) {
                     cached = cache.getAll(keyOf.values(), loader);
                 }
                 else {
-                    BiPredicate<Object, @Nullable Object> keeps = (cacheKey, value) -> {
-                        context.setVariable("key", elementOf.get(cacheKey));
-                        context.setVariable("result", value);
-                        return !Boolean.TRUE.equals(unless.getValue(context, Boolean.class));
-                    };
                     cached = cache.getAll(keyOf.values(), loader, keeps);
                 }
             }

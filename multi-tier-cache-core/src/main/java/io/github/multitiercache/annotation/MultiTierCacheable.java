@@ -163,4 +163,16 @@ public @interface MultiTierCacheable {
         /** Off. */
         FALSE
     }
+
+    /**
+     * The tags of a value this method returns: SpEL expressions evaluated after the method returned,
+     * with its arguments by name, {@code #result} and {@code #root.method}, {@code #root.target},
+     * {@code #root.args}. An expression yielding a collection or an array adds each element; a
+     * {@code null} or blank tag is ignored with a warning. The value is served until one of its tags
+     * is evicted ({@link CacheEvictTags}, {@code MultiTierCacheManager.evictTags}); see
+     * {@code docs/tags.md}.
+     * <pre>{@code @MultiTierCacheable(cacheNames = "products", tags = {"'product:' + #id", "'category:' + #result.category"})}</pre>
+     * @return the tag expressions; none by default
+     */
+    String[] tags() default {};
 }

@@ -44,7 +44,7 @@ final class OptionAttributes {
             double.class, Double.class);
 
     /** Attributes of {@link CacheableAll} that describe its calls, not its cache. */
-    private static final Set<String> CALL_ATTRIBUTES = Set.of("key", "condition", "unless");
+    private static final Set<String> CALL_ATTRIBUTES = Set.of("key", "condition", "unless", "tags");
 
     private static final OptionAttributes MULTI_TIER_CACHEABLE = of(MultiTierCacheable.class, NOT_ON_THE_ANNOTATION);
     private static final OptionAttributes CACHEABLE_ALL = of(CacheableAll.class, NOT_ON_THE_ANNOTATION);
@@ -94,7 +94,8 @@ final class OptionAttributes {
         }
         for (Method method : type.getDeclaredMethods()) {
             if (!method.isAnnotationPresent(AliasFor.class) && !mapped.contains(method.getName())
-                    && !(type == CacheableAll.class && CALL_ATTRIBUTES.contains(method.getName()))) {
+                    && !(type == CacheableAll.class && CALL_ATTRIBUTES.contains(method.getName()))
+                    && !(type == MultiTierCacheable.class && method.getName().equals("tags"))) {
                 throw new IllegalStateException("@" + type.getSimpleName() + "." + method.getName()
                         + " sets no cache option: name it after one (l1.ttl is l1Ttl)");
             }

@@ -387,7 +387,7 @@ final class AsyncLoader {
                         stampedeStatistics.onLockBypass();
                         return load(loader, unlocked(key, ticket));
                     }
-                    near.fill(key, entry.value(), entry.remainingMillis(expiry.now()), ticket);
+                    near.fill(key, entry.value(), entry.tags(), entry.remainingMillis(expiry.now()), ticket);
                     @SuppressWarnings("unchecked")
                     T value = (T) entry.value();
                     return CompletableFuture.completedFuture(value);

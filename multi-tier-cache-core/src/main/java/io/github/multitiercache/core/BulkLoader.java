@@ -386,7 +386,7 @@ final class BulkLoader {
     private void fill(CacheKey key, StoredEntry entry, long ticket, Map<Object, @Nullable Object> values) {
         long remaining = entry.remainingMillis(expiry.now());
         if (remaining > 0) {
-            near.fill(key, entry.value(), remaining, ticket);
+            near.fill(key, entry.value(), entry.tags(), remaining, ticket);
         }
         values.put(key.key(), entry.value());
     }

@@ -7,6 +7,8 @@ import java.util.List;
 import io.github.multitiercache.core.hotkey.HotKeyStatistics;
 import io.github.multitiercache.core.hotkey.HotKeyStatus;
 import io.github.multitiercache.core.l1.L1Tier;
+import io.github.multitiercache.core.codec.EntryTags;
+import io.github.multitiercache.core.l1.L1Entry;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -102,6 +104,22 @@ public final class CacheInsight {
      * @throws IllegalArgumentException when the key has no stable text form
      */
     public String redisKeyOf(Object key) {
+        return redisKeyText(key);
+    }
+
+    /**
+     * The tags of a key's copy in this instance's L1.
+     * @param keyText the key's text form
+     * @return its tags, empty when it carries none or L1 holds no copy
+     */
+    public List<String> tagsInL1(String keyText) {
+        L1Tier tier = near.tier();
+        L1Entry entry = (tier != null) ? tier.peekByText(keyText) : null;
+        EntryTags tags = (entry != null) ? entry.tags() : null;
+        return (tags != null) ? tags.tags() : List.of();
+    }
+
+    private String redisKeyText(Object key) {
         return keys.keyOf(key).redisKeyText();
     }
 }

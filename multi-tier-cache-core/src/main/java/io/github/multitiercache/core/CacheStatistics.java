@@ -21,6 +21,7 @@ public final class CacheStatistics {
     final LongAdder evictions = new LongAdder();
     final LongAdder clears = new LongAdder();
     final LongAdder codecErrors = new LongAdder();
+    final LongAdder tagDrops = new LongAdder();
     final LongAdder bypasses = new LongAdder();
     final LongAdder bulkReads = new LongAdder();
     final LongAdder bulkKeys = new LongAdder();
@@ -87,6 +88,11 @@ public final class CacheStatistics {
     /** @return clears */
     public long clears() {
         return clears.sum();
+    }
+
+    /** @return entries not served (L1 or Redis) because one of their tags was evicted after they were written */
+    public long tagDrops() {
+        return tagDrops.sum();
     }
 
     /** @return values that could not be encoded or decoded */

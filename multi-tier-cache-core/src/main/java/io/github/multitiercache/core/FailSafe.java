@@ -60,7 +60,7 @@ final class FailSafe {
         long age = expiry.now() - stale.expiresAtEpochMillis();
         logger.warn("Cache '" + cacheName + "': serving the value of key '" + key.text() + "' that expired "
                 + Math.max(0, age) + "ms ago, because " + reason);
-        near.putBriefly(key, stale.value(), STALE_L1_TTL_MILLIS, ticket);
+        near.putBriefly(key, stale.value(), stale.tags(), STALE_L1_TTL_MILLIS, ticket);
         return (T) stale.value();
     }
 }

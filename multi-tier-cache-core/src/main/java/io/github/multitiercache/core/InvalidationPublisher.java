@@ -1,6 +1,7 @@
 package io.github.multitiercache.core;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Tells the other instances that their L1 copy of a key, or of a whole cache, is out of date.
@@ -49,5 +50,20 @@ public interface InvalidationPublisher {
      * @param leaseMillis how long the receivers hold the keys hot unless told again
      */
     default void hotKeys(String cacheName, List<String> keyTexts, long leaseMillis) {
+    }
+
+    /**
+     * Makes the tag clock of the caches known to this publisher, so that tag evictions received
+     * reach it. Called once per manager.
+     * @param clock the clock
+     */
+    default void register(TagClock clock) {
+    }
+
+    /**
+     * Tags were evicted here: the other instances learn their eviction times.
+     * @param times tag → eviction time, epoch microseconds
+     */
+    default void tagsEvicted(Map<String, Long> times) {
     }
 }

@@ -163,7 +163,7 @@ final class Loader {
                             return load(key, loader, stale, startNanos, unlockedSink(key, ticket));
                         }
                         long remaining = entry.remainingMillis(expiry.now());
-                        near.fill(key, entry.value(), remaining, ticket);
+                        near.fill(key, entry.value(), entry.tags(), remaining, ticket);
                         @SuppressWarnings("unchecked")
                         T value = (T) entry.value();
                         return value;

@@ -2,6 +2,7 @@ package io.github.multitiercache.core;
 
 import java.util.concurrent.TimeUnit;
 
+import io.github.multitiercache.core.codec.EntryTags;
 import io.github.multitiercache.core.l1.L1Entry;
 import io.github.multitiercache.core.l1.L1Tier;
 import org.jspecify.annotations.Nullable;
@@ -25,8 +26,8 @@ interface NearTier {
      * @param pinsHotKeys whether hot keys are kept at least {@code hot-keys.l1-ttl}
      */
     static NearTier of(L1Tier tier, boolean holdsAll, boolean pinsHotKeys, FillGuard fills, ExpiryPolicy expiry,
-            HotKeys hotKeys) {
-        return new Caffeinated(tier, holdsAll, pinsHotKeys, fills, expiry, hotKeys);
+            HotKeys hotKeys, TagClock tags, CacheStatistics statistics) {
+        return new Caffeinated(tier, holdsAll, pinsHotKeys, fills, expiry, hotKeys, tags, statistics);
     }
 
     /**
@@ -45,6 +46,17 @@ interface NearTier {
      * @return the entry put, or {@code null}
      */
     default @Nullable L1Entry fill(CacheKey key, @Nullable Object value, long limitMillis, long ticket) {
+        return fill(key, value, null, limitMillis, ticket);
+    }
+
+    /**
+     * As {@link #fill(CacheKey, Object, long, long)} for a value carrying tags: served only while
+     * none of them was evicted after its as-of time.
+     * @param tags its tags, {@code null} for none
+     * @return the entry put, or {@code null}
+     */
+    default @Nullable L1Entry fill(CacheKey key, @Nullable Object value, @Nullable EntryTags tags, long limitMillis,
+            long ticket) {
         return null;
     }
 
@@ -53,7 +65,8 @@ interface NearTier {
      * the key was invalidated since {@code ticket}: a stale value served by fail-safe, briefly.
      * @return the entry put, or {@code null}
      */
-    default @Nullable L1Entry putBriefly(CacheKey key, @Nullable Object value, long ttlMillis, long ticket) {
+    default @Nullable L1Entry putBriefly(CacheKey key, @Nullable Object value, @Nullable EntryTags tags,
+            long ttlMillis, long ticket) {
         return null;
     }
 
@@ -86,9 +99,13 @@ interface NearTier {
         private final FillGuard fills;
         private final ExpiryPolicy expiry;
         private final HotKeys hotKeys;
+        private final TagClock tags;
+        private final CacheStatistics statistics;
 
         Caffeinated(L1Tier tier, boolean holdsAll, boolean pinsHotKeys, FillGuard fills, ExpiryPolicy expiry,
-                HotKeys hotKeys) {
+                HotKeys hotKeys, TagClock tags, CacheStatistics statistics) {
+            this.tags = tags;
+            this.statistics = statistics;
             this.tier = tier;
             this.holdsAll = holdsAll;
             this.pinsHotKeys = pinsHotKeys;
@@ -100,11 +117,22 @@ interface NearTier {
         @Override
         public @Nullable L1Entry servable(Object key) {
             L1Entry entry = tier.get(key);
-            return (entry != null && fills.isServable(entry)) ? entry : null;
+            if (entry == null || !fills.isServable(entry)) {
+                return null;
+            }
+            if (entry.tags() == null || tags.servable(entry)) {
+                return entry;
+            }
+            // One of its tags was evicted after it was written (or is not known here any more).
+            if (tier.invalidate(key)) {
+                statistics.tagDrops.increment();
+            }
+            return null;
         }
 
         @Override
-        public @Nullable L1Entry fill(CacheKey key, @Nullable Object value, long limitMillis, long ticket) {
+        public @Nullable L1Entry fill(CacheKey key, @Nullable Object value, @Nullable EntryTags entryTags,
+                long limitMillis, long ticket) {
             boolean pinned = pinsHotKeys && hotKeys.isHot(key.text());
             if (!holdsAll && !pinned) {
                 return null;
@@ -113,22 +141,25 @@ interface NearTier {
             if (pinned) {
                 ttl = Math.max(ttl, expiry.pinMillis(value == null));
             }
-            return put(key, value, Math.min(ttl, limitMillis), ticket);
+            return put(key, value, entryTags, Math.min(ttl, limitMillis), ticket);
         }
 
         @Override
-        public @Nullable L1Entry putBriefly(CacheKey key, @Nullable Object value, long ttlMillis, long ticket) {
-            return holdsAll ? put(key, value, Math.min(ttlMillis, expiry.l1Millis(value == null)), ticket) : null;
+        public @Nullable L1Entry putBriefly(CacheKey key, @Nullable Object value, @Nullable EntryTags entryTags,
+                long ttlMillis, long ticket) {
+            return holdsAll ? put(key, value, entryTags, Math.min(ttlMillis, expiry.l1Millis(value == null)), ticket)
+                    : null;
         }
 
         /** Puts unless invalidated since the ticket; re-checked after the put, so a racing invalidation wins. */
-        private @Nullable L1Entry put(CacheKey key, @Nullable Object value, long ttlMillis, long ticket) {
+        private @Nullable L1Entry put(CacheKey key, @Nullable Object value, @Nullable EntryTags entryTags,
+                long ttlMillis, long ticket) {
             long ttl = fills.capTtl(ttlMillis);
             if (ttl <= 0 || !fills.isCurrent(key.text(), ticket)) {
                 return null;
             }
             L1Entry entry = tier.put(key.key(), key.text(), (value != null) ? value : NullValue.INSTANCE,
-                    TimeUnit.MILLISECONDS.toNanos(ttl), FillGuard.epochOf(ticket));
+                    TimeUnit.MILLISECONDS.toNanos(ttl), FillGuard.epochOf(ticket), entryTags);
             if (!fills.isCurrent(key.text(), ticket)) {
                 tier.invalidate(key.key());
                 return null;

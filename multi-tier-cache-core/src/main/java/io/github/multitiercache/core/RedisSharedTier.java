@@ -73,11 +73,14 @@ final class RedisSharedTier implements SharedTier {
             redisKeys.add(key.redisKey());
         }
         List<byte @Nullable []> values = batches.getAll(redisKeys);
-        List<@Nullable StoredEntry> entries = new ArrayList<>(keys.size());
-        for (int i = 0; i < keys.size(); i++) {
-            entries.add((values != null) ? codec.decodeNullable(keys.get(i).text(), values.get(i)) : null);
+        if (values == null) {
+            return java.util.Arrays.asList(new StoredEntry[keys.size()]);
         }
-        return entries;
+        List<String> texts = new ArrayList<>(keys.size());
+        for (CacheKey key : keys) {
+            texts.add(key.text());
+        }
+        return codec.decodeAll(texts, values);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.multitiercache.core;
 
+import io.github.multitiercache.core.codec.EntryTags;
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.redis.RedisTier;
 import org.jspecify.annotations.Nullable;
@@ -28,9 +29,12 @@ final class Store {
     private final RedisRecovery recovery;
     private final InvalidationPublisher publisher;
     private final FillGuard fills;
+    private final TagClock tags;
 
     Store(String cacheName, boolean cachesNulls, ExpiryPolicy expiry, FillGuard fills, NearTier near,
-            SharedTier shared, HotKeys hotKeys, RedisRecovery recovery, InvalidationPublisher publisher) {
+            SharedTier shared, HotKeys hotKeys, RedisRecovery recovery, InvalidationPublisher publisher,
+            TagClock tags) {
+        this.tags = tags;
         this.cacheName = cacheName;
         this.cachesNulls = cachesNulls;
         this.expiry = expiry;
@@ -53,7 +57,12 @@ final class Store {
      * @return {@code null} for any {@link NullValue}, else the value
      */
     static @Nullable Object unwrapNull(@Nullable Object value) {
-        return (value instanceof NullValue) ? null : value;
+        Object plain = Tagged.unwrap(value);
+        return (plain instanceof NullValue) ? null : plain;
+    }
+
+    private static @Nullable EntryTags tagsOf(@Nullable Object value) {
+        return (value instanceof Tagged tagged) ? tagged.tags() : null;
     }
 
     /**
@@ -67,10 +76,11 @@ final class Store {
         if (!keeps(value)) {
             return null;
         }
+        EntryTags entryTags = tagsOf(stored);
         long ttl = expiry.l2Millis(value == null);
         long now = expiry.now();
-        byte[] bytes = shared.encode(key, new StoredEntry(value, now, now + ttl, loadMillis));
-        return new Storing(key, value, ttl, bytes);
+        byte[] bytes = shared.encode(key, new StoredEntry(value, now, now + ttl, loadMillis, entryTags));
+        return new Storing(key, value, entryTags, ttl, bytes);
     }
 
     /**
@@ -161,8 +171,9 @@ final class Store {
      * goes into this instance's L1 only, for its L1 TTL.
      */
     private void storeLocal(CacheKey key, @Nullable Object value, long ticket) {
-        if (keeps(value)) {
-            near.fill(key, unwrapNull(value), Long.MAX_VALUE, ticket);
+        EntryTags entryTags = tagsOf(value);
+        if (keeps(value) && (entryTags == null || tags.isValid(entryTags))) {
+            near.fill(key, unwrapNull(value), entryTags, Long.MAX_VALUE, ticket);
         }
     }
 
@@ -171,13 +182,16 @@ final class Store {
 
         private final CacheKey key;
         private final @Nullable Object value;
+        private final @Nullable EntryTags entryTags;
         // The logical TTL in Redis, which also bounds the time in L1.
         private final long ttlMillis;
         private final byte @Nullable [] bytes;
 
-        Storing(CacheKey key, @Nullable Object value, long ttlMillis, byte @Nullable [] bytes) {
+        Storing(CacheKey key, @Nullable Object value, @Nullable EntryTags entryTags, long ttlMillis,
+                byte @Nullable [] bytes) {
             this.key = key;
             this.value = value;
+            this.entryTags = entryTags;
             this.ttlMillis = ttlMillis;
             this.bytes = bytes;
         }
@@ -213,7 +227,11 @@ final class Store {
          * invalidated since {@code ticket}.
          */
         void fillL1(long ticket) {
-            near.fill(key, value, shared.fillLimit(ttlMillis), ticket);
+            // A load that started before one of its tags was evicted (here or elsewhere) is not kept.
+            if (entryTags != null && !tags.isValid(entryTags)) {
+                return;
+            }
+            near.fill(key, value, entryTags, shared.fillLimit(ttlMillis), ticket);
         }
     }
 }

@@ -57,7 +57,7 @@ final class TierReads {
         statistics.l2Hits.increment();
         long remaining = entry.remainingMillis(now);
         if (remaining > 0) {
-            L1Entry filled = near.fill(key, entry.value(), remaining, ticket);
+            L1Entry filled = near.fill(key, entry.value(), entry.tags(), remaining, ticket);
             if (filled != null) {
                 return filled;
             }

@@ -1,16 +1,19 @@
 package io.github.multitiercache.core;
 
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.codec.EntryCodec;
+import io.github.multitiercache.core.codec.EntryTags;
 import io.github.multitiercache.core.codec.StoredEntry;
 import io.github.multitiercache.core.hotkey.HotKeySettings;
 import io.github.multitiercache.core.l1.L1Entry;
@@ -85,6 +88,7 @@ public final class TieredCache {
     private final RefreshAhead refreshAhead;
     private final CacheInsight insight;
     private final BulkLoader bulk;
+    private final TagClock tags;
 
     /**
      * Creates the cache.
@@ -113,8 +117,9 @@ public final class TieredCache {
         this.keys = new KeySpace(name, context.keyPrefix(), keyConverter);
         this.fills = new FillGuard(context.l1Guard());
         this.expiry = new ExpiryPolicy(settings, context.jitter(), context.clock());
+        this.tags = context.tags();
         this.codec = new SafeCodec(name, new EntryCodec(context.serializer(), settings.compressionThreshold(),
-                settings.maxValueSize()), statistics, warnings);
+                settings.maxValueSize()), statistics, warnings, tags);
         HotKeySettings hot = settings.hotKeys();
         HotKeyReplicas replicas = new HotKeyReplicas(name, hot.replicas(),
                 (hot.enabled() && backend != null) ? backend.replicaStore() : null, keys.replicaNamespace());
@@ -125,11 +130,14 @@ public final class TieredCache {
         boolean pins = hot.pins() && backend != null;
         if (settings.l1Enabled()) {
             this.near = NearTier.of(new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor()), true,
-                    pins, fills, expiry, hotKeys);
+                    pins, fills, expiry, hotKeys, tags, statistics);
         }
         else {
             this.near = pins ? NearTier.of(new L1Tier(4L * hot.maxHotKeys(), context.ticker(), context.executor()),
-                    false, true, fills, expiry, hotKeys) : NearTier.OFF;
+                    false, true, fills, expiry, hotKeys, tags, statistics) : NearTier.OFF;
+        }
+        if (backend != null) {
+            tags.coversEntriesOf(longestLifeInRedis(settings));
         }
         boolean coordinated = settings.stampede().enabled() || settings.refresh().mode() != RefreshSettings.Mode.NONE;
         Leases coordinator = (backend != null && coordinated)
@@ -139,7 +147,7 @@ public final class TieredCache {
         this.recovery = new RedisRecovery(name, shared, near, fills, hotKeys, publisher, context.delays());
         this.reads = new TierReads(near, shared, hotKeys, expiry, statistics, settings.l1Enabled());
         this.store = new Store(name, settings.cacheNullValues(), expiry, fills, near, shared, hotKeys, recovery,
-                publisher);
+                publisher, tags);
         FailSafe failSafe = new FailSafe(name, expiry, near, stampedeStatistics);
         LeaseOutcomes outcomes = new LeaseOutcomes(name, settings, failSafe, stampedeStatistics, warnings);
         LoadParts parts = new LoadParts(name, settings, keys, expiry, fills, near, shared, reads, codec, hotKeys, store,
@@ -152,6 +160,15 @@ public final class TieredCache {
                 context.executor());
         this.insight = new CacheInsight(near, hotKeys, keys, keyConverter);
         publisher.register(this);
+    }
+
+    /** The longest an entry of these settings lives in Redis: the jittered TTL, plus fail-safe's stale period. */
+    private static long longestLifeInRedis(CacheSettings settings) {
+        long ttl = Math.max(settings.l2Ttl().toMillis(), settings.nullTtl().toMillis());
+        long jittered = (long) Math.ceil(ttl * (1 + Math.max(0, settings.ttlJitter())));
+        long stale = settings.failSafe().enabled() ? settings.failSafe().maxStale().toMillis() : 0;
+        long life = jittered + stale;
+        return (life < 0) ? Long.MAX_VALUE : life;
     }
 
     private static @Nullable SharedBackend backendOf(String name, CacheSettings settings, TieredCacheContext context) {
@@ -249,6 +266,39 @@ public final class TieredCache {
     }
 
     /**
+     * As {@link #get(Object, Callable)}, a loaded value carrying the tags {@code tagsOfValue} gives
+     * it: it is served only until one of them is evicted ({@link TagClock#evict}). Its as-of time is
+     * when the load started, so that a load that read its source before an eviction and stored
+     * after it is not served. Null and blank tags are ignored with a warning.
+     * @param key the key
+     * @param valueLoader computes the value on a miss
+     * @param tagsOfValue the tags of a loaded value (given {@code null} for a null); may return
+     *        {@code null} or an empty set for none
+     * @param <T> the value type
+     * @return the value
+     */
+    @SuppressWarnings("unchecked")
+    public <T> @Nullable T get(@Nullable Object key, Callable<T> valueLoader,
+            Function<? super @Nullable T, ? extends @Nullable Collection<String>> tagsOfValue) {
+        Objects.requireNonNull(tagsOfValue, "tagsOfValue");
+        Callable<Object> tagged = () -> {
+            long asOf = tags.asOf();
+            T value = valueLoader.call();
+            Collection<String> given;
+            try {
+                given = tagsOfValue.apply(value);
+            }
+            catch (RuntimeException ex) {
+                warnings.warn("Cache '" + name + "': the tags of a loaded value could not be computed; it is not"
+                        + " served from the cache: " + ex);
+                return new Tagged(value, EntryTags.unservable());
+            }
+            return new Tagged(value, tags.entryTags(given, asOf));
+        };
+        return (T) Tagged.unwrap(get(key, tagged));
+    }
+
+    /**
      * Looks a key up without blocking the caller.
      * @param key the key
      * @return {@code null} when the cache knows at once that the key is absent; otherwise a future
@@ -337,6 +387,56 @@ public final class TieredCache {
         return bulk.getAll(keys, null, null);
     }
 
+    /**
+     * As {@link #getAll(Collection, Function, BiPredicate)}, each loaded value carrying the tags
+     * {@code tagsOfValue} gives it (see {@link #get(Object, Callable, Function)}); the as-of time of
+     * every value is when the loader was called.
+     * @param keeps as {@code unless}; {@code null} to cache every value
+     * @param tagsOfValue the tags of a key's loaded value; may return {@code null} or an empty set
+     */
+    public <K, V> Map<K, V> getAll(Collection<? extends K> keys,
+            Function<? super Set<K>, ? extends @Nullable Map<? extends K, ? extends V>> loader,
+            @Nullable BiPredicate<? super K, ? super V> keeps,
+            BiFunction<? super K, ? super V, ? extends @Nullable Collection<String>> tagsOfValue) {
+        Objects.requireNonNull(loader, "loader");
+        Objects.requireNonNull(tagsOfValue, "tagsOfValue");
+        Function<Set<K>, Map<K, Object>> tagged = missing -> {
+            long asOf = tags.asOf();
+            Map<? extends K, ? extends V> loaded = loader.apply(missing);
+            Map<K, Object> withTags = new LinkedHashMap<>();
+            if (loaded != null) {
+                loaded.forEach((k, v) -> {
+                    Collection<String> given;
+                    try {
+                        given = tagsOfValue.apply(k, v);
+                    }
+                    catch (RuntimeException ex) {
+                        warnings.warn("Cache '" + name + "': the tags of a loaded value could not be computed; it"
+                                + " is not served from the cache: " + ex);
+                        withTags.put(k, new Tagged(v, EntryTags.unservable()));
+                        return;
+                    }
+                    withTags.put(k, new Tagged(v, tags.entryTags(given, asOf)));
+                });
+            }
+            return withTags;
+        };
+        @SuppressWarnings("unchecked")
+        BiPredicate<? super K, Object> plainKeeps = (keeps == null) ? null
+                : (k, v) -> ((BiPredicate<? super K, Object>) keeps).test(k, Tagged.unwrap(v));
+        Map<K, Object> found = (plainKeeps == null) ? bulk.getAll(keys, tagged, null)
+                : bulk.getAll(keys, tagged, plainKeeps);
+        Map<K, V> result = new LinkedHashMap<>();
+        found.forEach((k, v) -> {
+            @SuppressWarnings("unchecked")
+            V value = (V) Tagged.unwrap(v);
+            if (value != null) {
+                result.put(k, value);
+            }
+        });
+        return result;
+    }
+
     // ---- writes ------------------------------------------------------------------------------
 
     /**
@@ -357,6 +457,47 @@ public final class TieredCache {
             return;
         }
         store.put(cacheKey, value);
+    }
+
+    /**
+     * Stores a value carrying tags in both tiers and tells the other instances: it is served until
+     * one of its tags is evicted ({@link TagClock#evict}) after this call. Null and blank tags are
+     * ignored with a warning.
+     * @param key the key
+     * @param value the value
+     * @param valueTags its tags; none is a plain {@link #put(Object, Object)}
+     */
+    public void put(@Nullable Object key, @Nullable Object value, @Nullable Collection<String> valueTags) {
+        if (valueTags == null || valueTags.isEmpty()) {
+            put(key, value);
+            return;
+        }
+        put(key, new Tagged(Tagged.unwrap(value), tags.entryTags(valueTags, tags.asOf())));
+    }
+
+    /**
+     * Stores a value computed from {@code asOfMicros} on (a method's result that Spring's cache
+     * interceptor puts), carrying the tags {@code tagsOfValue} gives it: served only if none of them
+     * was evicted after {@code asOfMicros}. A tag function that throws keeps the value out of the
+     * cache (logged).
+     * @param key the key
+     * @param value the value
+     * @param tagsOfValue its tags
+     * @param asOfMicros when its computation started, from {@link TagClock#asOf()}
+     */
+    public void putLoaded(@Nullable Object key, @Nullable Object value,
+            Function<? super @Nullable Object, ? extends @Nullable Collection<String>> tagsOfValue, long asOfMicros) {
+        Object plain = Tagged.unwrap(value);
+        EntryTags entryTags;
+        try {
+            entryTags = tags.entryTags(tagsOfValue.apply(Store.unwrapNull(plain)), asOfMicros);
+        }
+        catch (RuntimeException ex) {
+            warnings.warn("Cache '" + name + "': the tags of a value could not be computed; it is not served from"
+                    + " the cache: " + ex);
+            entryTags = EntryTags.unservable();
+        }
+        put(key, (entryTags == null) ? plain : new Tagged(plain, entryTags));
     }
 
     /**
@@ -471,6 +612,14 @@ public final class TieredCache {
     }
 
     // ---- introspection -----------------------------------------------------------------------
+
+    /**
+     * What this instance knows of tag evictions, shared with every cache of the manager.
+     * @return the clock
+     */
+    public TagClock tags() {
+        return tags;
+    }
 
     /** @return the cache name */
     public String name() {

@@ -24,6 +24,7 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * @param ticker monotonic time, for L1 expiry
  * @param executor runs L1 maintenance and background work
  * @param delays runs delayed work: retries of what Redis is owed, timeouts of asynchronous loads
+ * @param tags what this instance knows of tag evictions, shared by every cache of the manager
  */
 public record TieredCacheContext(
         @Nullable RedisTier redis,
@@ -36,10 +37,12 @@ public record TieredCacheContext(
         Clock clock,
         Ticker ticker,
         Executor executor,
-        Delays delays) {
+        Delays delays,
+        TagClock tags) {
 
     /** Checks that every required component is present and the prefix is usable. */
     public TieredCacheContext {
+        Objects.requireNonNull(tags, "tags");
         Objects.requireNonNull(serializer, "serializer");
         Objects.requireNonNull(keyConverter, "keyConverter");
         Objects.requireNonNull(keyPrefix, "keyPrefix");
@@ -53,6 +56,17 @@ public record TieredCacheContext(
         if (keyPrefix.chars().anyMatch(Character::isWhitespace)) {
             throw new IllegalArgumentException("key prefix must not contain white space but was '" + keyPrefix + "'");
         }
+        tags.announceTo(publisher);
+    }
+
+    /**
+     * A context with its own {@link TagClock} over the Redis tier: see the canonical constructor.
+     */
+    public TieredCacheContext(@Nullable RedisTier redis, RedisSerializer<Object> serializer,
+            CacheKeyConverter keyConverter, String keyPrefix, TtlJitter jitter, InvalidationPublisher publisher,
+            L1Guard l1Guard, Clock clock, Ticker ticker, Executor executor, Delays delays) {
+        this(redis, serializer, keyConverter, keyPrefix, jitter, publisher, l1Guard, clock, ticker, executor, delays,
+                TagClock.of(redis, keyPrefix, l1Guard, clock, ticker, delays, executor));
     }
 
     /**

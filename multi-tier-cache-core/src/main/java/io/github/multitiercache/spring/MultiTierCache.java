@@ -67,7 +67,8 @@ public class MultiTierCache implements Cache {
 
     @Override
     public <T> @Nullable T get(Object key, Callable<T> valueLoader) {
-        return engine.get(key, valueLoader);
+        TagFrame frame = TagFrame.of(engine.name());
+        return (frame == null) ? engine.get(key, valueLoader) : engine.get(key, valueLoader, frame::tagsOf);
     }
 
     @Override
@@ -122,7 +123,37 @@ public class MultiTierCache implements Cache {
 
     @Override
     public void put(Object key, @Nullable Object value) {
-        engine.put(key, value);
+        TagFrame frame = TagFrame.of(engine.name());
+        if (frame == null) {
+            engine.put(key, value);
+        }
+        else {
+            engine.putLoaded(key, value, frame::tagsOf, frame.asOfMicros());
+        }
+    }
+
+    /**
+     * Stores a value carrying tags: it is served until one of them is evicted
+     * ({@link MultiTierCacheManager#evictTags(Collection)}).
+     * @param key the key
+     * @param value the value
+     * @param tags its tags
+     */
+    public void put(Object key, @Nullable Object value, Set<String> tags) {
+        engine.put(key, value, tags);
+    }
+
+    /**
+     * Returns the cached value, or loads it with {@code loader} and caches it carrying the tags
+     * {@code tagsOfValue} gives it.
+     * @param key the key
+     * @param loader computes the value on a miss
+     * @param tagsOfValue the tags of a loaded value
+     * @param <V> the value type
+     * @return the value
+     */
+    public <V> @Nullable V get(Object key, Callable<V> loader, Function<V, Set<String>> tagsOfValue) {
+        return engine.get(key, loader, tagsOfValue);
     }
 
     @Override

@@ -144,6 +144,20 @@ public class MultiTierCacheManager implements CacheManager, SmartInitializingSin
         return context;
     }
 
+    /**
+     * Evicts tags from every multi-tier cache of this manager, on every instance: once this returns, no
+     * instance serves an entry carrying one of them that was written before the call (this instance
+     * at once, the others within the invalidation bound). Tags are global to the key prefix, so
+     * the caches of other managers with the same prefix and Redis are evicted too. One Redis command
+     * per tag and one message, whatever the number of entries; safe to call from any thread at any
+     * rate. Null and blank tags are ignored with a warning; a Redis failure is not thrown (the
+     * eviction is owed to Redis and retried).
+     * @param tags the tags
+     */
+    public void evictTags(Collection<String> tags) {
+        context.tags().evict(tags);
+    }
+
     /** Drops every cache's L1 in this instance only. */
     public void clearLocal() {
         caches.values().forEach(cache -> cache.getNativeCache().clearLocal());

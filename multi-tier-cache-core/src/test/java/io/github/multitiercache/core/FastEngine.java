@@ -2,6 +2,7 @@ package io.github.multitiercache.core;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.multitiercache.core.codec.JsonValueSerializer;
@@ -31,9 +32,47 @@ final class FastEngine {
         return time.millis();
     }
 
+    private final List<Node> nodes = new CopyOnWriteArrayList<>();
+    /** While set, the messages of the in-memory bus are lost (each instance's L1 guard is not told). */
+    volatile boolean losingMessages;
+
     /** A new instance's cache of this name. */
     TieredCache instance(String name, CacheSettings settings) {
-        InvalidationPublisher bus = new InvalidationPublisher() {
+        return node().cache(name, settings);
+    }
+
+    /** A new instance: its caches share one L1 guard and one {@link TagClock}, as those of one manager. */
+    Node node() {
+        Node node = new Node();
+        nodes.add(node);
+        return node;
+    }
+
+    /** One application instance. */
+    final class Node {
+
+        final L1Guard guard = new L1Guard(0);
+        final TieredCacheContext context;
+
+        private Node() {
+            InvalidationPublisher bus = publisher(this);
+            TagClock tags = new TagClock(redis, guard, time, time, time, Runnable::run, TagClock.DEFAULT_MAXIMUM_TAGS);
+            this.context = new TieredCacheContext(null, JsonValueSerializer.forPackages("io.github.multitiercache."),
+                    DefaultCacheKeyConverter.INSTANCE, "fast", TtlJitter.random(), bus, guard, time, time, Runnable::run,
+                    time, tags);
+        }
+
+        TagClock tags() {
+            return context.tags();
+        }
+
+        TieredCache cache(String name, CacheSettings settings) {
+            return new TieredCache(name, settings, context, settings.l2Enabled() ? redis : null);
+        }
+    }
+
+    private InvalidationPublisher publisher(Node self) {
+        return new InvalidationPublisher() {
 
             private final List<TieredCache> mine = new CopyOnWriteArrayList<>();
 
@@ -45,7 +84,16 @@ final class FastEngine {
 
             @Override
             public void keysChanged(String cacheName, String keyText) {
-                others(cacheName).forEach(cache -> cache.invalidateLocal(keyText));
+                if (!losingMessages) {
+                    others(cacheName).forEach(cache -> cache.invalidateLocal(keyText));
+                }
+            }
+
+            @Override
+            public void tagsEvicted(Map<String, Long> times) {
+                if (!losingMessages) {
+                    nodes.stream().filter(node -> node != self).forEach(node -> node.tags().evicted(times));
+                }
             }
 
             @Override
@@ -63,9 +111,5 @@ final class FastEngine {
                         .toList();
             }
         };
-        TieredCacheContext context = new TieredCacheContext(null,
-                JsonValueSerializer.forPackages("io.github.multitiercache."), DefaultCacheKeyConverter.INSTANCE, "fast",
-                TtlJitter.random(), bus, L1Guard.alwaysTrusted(), time, time, Runnable::run, time);
-        return new TieredCache(name, settings, context, settings.l2Enabled() ? redis : null);
     }
 }

@@ -29,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  * put drops the key's lease, a store is token-checked, an evict drops the lease first) and can be
  * taken {@linkplain #down(boolean) down}, when every call fails as a Redis call does.
  */
-final class InMemoryRedis implements SharedBackend {
+final class InMemoryRedis implements SharedBackend, TagStore {
 
     private static final SecureRandom TOKENS = new SecureRandom();
 
@@ -121,10 +121,19 @@ final class InMemoryRedis implements SharedBackend {
         return (get(key) != null && data.remove(key) != null) ? 1 : 0;
     }
 
+    private volatile java.util.function.IntPredicate failing = n -> false;
+    private final AtomicInteger sinceFailing = new AtomicInteger();
+
+    /** Makes the commands fail that {@code failing} accepts, numbered from 1 from now on. */
+    void onCommand(java.util.function.IntPredicate failing) {
+        sinceFailing.set(0);
+        this.failing = failing;
+    }
+
     /** Counts a command; {@code false} while down. */
     private boolean call() {
         commands.incrementAndGet();
-        return !down;
+        return !down && !failing.test(sinceFailing.incrementAndGet());
     }
 
     private void notifyLoaded(String valueKey) {
@@ -136,6 +145,52 @@ final class InMemoryRedis implements SharedBackend {
 
     private static String text(byte[] key) {
         return new String(key, StandardCharsets.UTF_8);
+    }
+
+    /** Loses every key, as a restart of Redis without persistence does. */
+    void flush() {
+        data.clear();
+    }
+
+    /** The tag records' TTLs asked for, by tag. */
+    final Map<String, Long> tagRecordTtls = new ConcurrentHashMap<>();
+
+    @Override
+    public boolean record(String tag, long evictedAtMicros, long ttlMillis) {
+        if (!call()) {
+            return false;
+        }
+        String key = TagStore.recordPrefix("fast") + tag;
+        byte[] current = get(key);
+        long time = evictedAtMicros;
+        if (current != null) {
+            time = Math.max(time, Long.parseLong(new String(current, StandardCharsets.US_ASCII)));
+        }
+        tagRecordTtls.put(tag, ttlMillis);
+        set(key, Long.toString(time).getBytes(StandardCharsets.US_ASCII), (ttlMillis > 0) ? ttlMillis : Long.MAX_VALUE / 4);
+        return true;
+    }
+
+    /** One command for all the tags, as one {@code MGET}. */
+    @Override
+    public @Nullable Map<String, Long> fetch(List<String> tags) {
+        if (!call()) {
+            return null;
+        }
+        Map<String, Long> times = new java.util.HashMap<>();
+        for (String tag : tags) {
+            byte[] value = get(TagStore.recordPrefix("fast") + tag);
+            if (value != null) {
+                times.put(tag, Long.parseLong(new String(value, StandardCharsets.US_ASCII)));
+            }
+        }
+        return times;
+    }
+
+    /** @return a tag's record in this store, or {@code null} */
+    @Nullable Long tagRecord(String tag) {
+        byte[] value = get(TagStore.recordPrefix("fast") + tag);
+        return (value != null) ? Long.parseLong(new String(value, StandardCharsets.US_ASCII)) : null;
     }
 
     @Override
@@ -185,11 +240,13 @@ final class InMemoryRedis implements SharedBackend {
         @Override
         public List<@Nullable StoredEntry> readAll(List<CacheKey> keys) {
             boolean up = call();
-            List<@Nullable StoredEntry> entries = new ArrayList<>();
+            List<String> texts = new ArrayList<>();
+            List<byte @Nullable []> values = new ArrayList<>();
             for (CacheKey key : keys) {
-                entries.add(up ? codec.decodeNullable(key.text(), get(text(key.redisKey()))) : null);
+                texts.add(key.text());
+                values.add(up ? get(text(key.redisKey())) : null);
             }
-            return entries;
+            return codec.decodeAll(texts, values);
         }
 
         /** One command for the whole batch, as one pipelined round trip. */

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+import io.github.multitiercache.annotation.CacheEvictTags;
 import io.github.multitiercache.annotation.CacheableAll;
 import io.github.multitiercache.annotation.MultiTierCacheable;
 import io.github.multitiercache.annotation.MultiTierCacheable.Toggle;
@@ -23,9 +24,11 @@ import org.springframework.stereotype.Service;
  *       time ({@link #findById(long)}) or many at once ({@link #findAllById(Collection)}). Unknown ids
  *       are cached too (as {@code null}, with the shorter {@code null-ttl}), so that repeated
  *       requests for a missing product do not reach the repository either.</li>
- *   <li>{@code product-search}: search results by name prefix. Its TTLs come from
- *       {@link MultiTierCacheable} on {@link #search(String)}; every write clears it, since any
- *       write may change any result.</li>
+ *   <li>{@code product-search}: search results by name prefix, tagged by their category (the
+ *       prefix's first letter) and by each product they show; a save evicts only the searches that
+ *       showed the product or may now show it ({@link CacheEvictTags}, see {@code docs/tags.md}).
+ *       Its TTLs come from
+ *       {@link MultiTierCacheable} on {@link #search(String)}; a delete clears it.</li>
  *   <li>{@code product-stock}: stock levels by product id, configured in {@code application.yml}
  *       with short TTLs and refresh-ahead: a level is counted again in the background before it
  *       expires, so once it is cached no request waits for the repository.</li>
@@ -66,7 +69,7 @@ public class ProductService {
      * @param id the product's id
      * @return the product, or {@code null} if there is none with this id (and that is cached too)
      */
-    @Cacheable(PRODUCTS)
+    @MultiTierCacheable(cacheNames = PRODUCTS, tags = "'product:' + #id")
     public @Nullable Product findById(long id) {
         return repository.findById(id);
     }
@@ -88,7 +91,9 @@ public class ProductService {
      * @param prefix the prefix; empty matches every product
      * @return the matching products, by id
      */
-    @MultiTierCacheable(cacheNames = PRODUCT_SEARCH, l1Ttl = "10s", l2Ttl = "1m")
+    @MultiTierCacheable(cacheNames = PRODUCT_SEARCH, l1Ttl = "10s", l2Ttl = "1m",
+            tags = { "'category:' + T(io.github.multitiercache.sample.ProductService).category(#prefix)",
+                    "#result.!['product:' + #this.id()]" })
     public List<Product> search(String prefix) {
         return repository.findByNamePrefix(prefix);
     }
@@ -127,11 +132,23 @@ public class ProductService {
      * @return the product as stored
      */
     @CachePut(cacheNames = PRODUCTS, key = "#result.id")
-    @Caching(evict = {
-            @CacheEvict(cacheNames = PRODUCT_SEARCH, allEntries = true),
-            @CacheEvict(cacheNames = PRODUCT_FEATURED, allEntries = true) })
+    @CacheEvict(cacheNames = PRODUCT_FEATURED, allEntries = true)
+    @CacheEvictTags({ "'product:' + #id", "'category:' + T(io.github.multitiercache.sample.ProductService).category(#name)",
+            "'category:' + T(io.github.multitiercache.sample.ProductService).category('')" })
     public Product save(long id, String name, BigDecimal price) {
         return repository.save(id, name, price);
+    }
+
+    /**
+     * The category of a search prefix or a product name, by which searches are tagged: its first
+     * letter, lower case ({@code *} for the empty prefix, which matches every product). A product
+     * saved under a name evicts the searches of its category and of every product (a search that
+     * may now include it), and every search that showed it (tag {@code product:<id>}), and no other.
+     * @param text a prefix or a name
+     * @return its category
+     */
+    public static String category(String text) {
+        return text.isEmpty() ? "*" : text.substring(0, 1).toLowerCase(java.util.Locale.ROOT);
     }
 
     /**

@@ -165,6 +165,36 @@ class ProductApiTests {
     }
 
     @Test
+    void aSaveEvictsTheSearchesTaggedWithTheProductOrItsCategoryAndNoOther() {
+        search("coffee");
+        search("milk");
+        search("espresso");
+        long searchesBefore = repository.loaderCalls().search();
+        search("coffee");
+        search("milk");
+        assertThat(repository.loaderCalls().search()).as("cached").isEqualTo(searchesBefore);
+
+        put("/products/3", "Coffee grinder, steel", "99.00");
+
+        assertThat(search("coffee")).contains("Coffee grinder, steel");
+        assertThat(repository.loaderCalls().search() - searchesBefore).as("the search showing product 3").isEqualTo(1);
+        search("milk");
+        search("espresso");
+        assertThat(repository.loaderCalls().search() - searchesBefore).as("other categories stay cached")
+                .isEqualTo(1);
+        put("/products/5", "Espresso tamper", "15.00");
+        assertThat(search("milk")).as("showed product 5, renamed").isEmpty();
+        assertThat(search("espresso")).as("its new category").contains("Espresso tamper");
+        assertThat(repository.loaderCalls().search() - searchesBefore).isEqualTo(3);
+    }
+
+    private List<String> search(String prefix) {
+        List<Product> found = http.get().uri("/products?prefix=" + prefix).retrieve()
+                .body(new ParameterizedTypeReference<List<Product>>() { });
+        return (found == null) ? List.of() : found.stream().map(Product::name).toList();
+    }
+
+    @Test
     void aBulkReadLoadsOnlyTheIdsNotCachedInOneQueryAndSharesEntriesWithSingleReads() {
         get("/products/5", Product.class);
         LoaderCalls before = repository.loaderCalls();

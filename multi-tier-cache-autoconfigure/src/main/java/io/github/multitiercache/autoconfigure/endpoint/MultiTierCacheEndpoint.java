@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.multitiercache.core.L1Guard;
+import io.github.multitiercache.core.TagClock;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.core.invalidation.InvalidationBus;
 import io.github.multitiercache.core.redis.RedisTier;
@@ -72,7 +73,19 @@ public class MultiTierCacheEndpoint {
             @Nullable RedisConnectionFactory connectionFactory) {
         this.cacheManagers = Map.copyOf(cacheManagers);
         this.descriptions = new Descriptions(redis, invalidationBus, l1Guard, connectionFactory);
+        cacheManagers.values().forEach(manager -> manager.addCacheCreationListener(cache -> {
+            if (TAGS.equals(cache.getName())) {
+                logger.warn("A multi-tier cache is named '" + TAGS + "': the endpoint's key operations cannot reach it,"
+                        + " since /" + TAGS + "/{tag} evicts and shows tags; rename the cache to inspect its keys");
+            }
+        }));
     }
+
+    /** The first path segment that names the tag operations instead of a cache. */
+    static final String TAGS = "tags";
+
+    private static final org.apache.commons.logging.Log logger =
+            org.apache.commons.logging.LogFactory.getLog(MultiTierCacheEndpoint.class);
 
     /**
      * Describes every multi-tier cache, the Redis tier and the invalidation channel.
@@ -87,7 +100,7 @@ public class MultiTierCacheEndpoint {
                     .sorted((a, b) -> a.getName().compareTo(b.getName()))
                     .forEach(cache -> caches.put(cache.getName(),
                             descriptions.cache(managerName, cache.getNativeCache())));
-            managers.put(managerName, new CacheManagerDescriptor(caches));
+            managers.put(managerName, new CacheManagerDescriptor(caches, tags(manager.getContext().tags())));
         });
         return new MultiTierCachesDescriptor(descriptions.redis(), descriptions.invalidation(), managers);
     }
@@ -112,8 +125,11 @@ public class MultiTierCacheEndpoint {
      * @return the description, or {@code null} (404) when there is no such cache
      */
     @ReadOperation
-    public @Nullable KeyDescriptor key(@Selector String cache, @Selector(match = Match.ALL_REMAINING) String[] key,
+    public @Nullable Object key(@Selector String cache, @Selector(match = Match.ALL_REMAINING) String[] key,
             @Nullable String cacheManager) {
+        if (TAGS.equals(cache)) {
+            return tag(keyText(key), cacheManager);
+        }
         Target target = find(cache, cacheManager);
         if (target == null) {
             return null;
@@ -131,7 +147,7 @@ public class MultiTierCacheEndpoint {
             heldIn.add("l2");
         }
         return new KeyDescriptor(engine.name(), target.managerName(), keyText, redisKey, heldIn, l1, l2,
-                descriptions.isHot(engine, keyText));
+                descriptions.isHot(engine, keyText), engine.insight().tagsInL1(keyText));
     }
 
     /**
@@ -143,8 +159,11 @@ public class MultiTierCacheEndpoint {
      * @throws InvalidEndpointRequestException (400) when there is no such cache
      */
     @DeleteOperation
-    public KeyEvictionDescriptor evict(@Selector String cache, @Selector(match = Match.ALL_REMAINING) String[] key,
+    public OperationResponseBody evict(@Selector String cache, @Selector(match = Match.ALL_REMAINING) String[] key,
             @Nullable String cacheManager) {
+        if (TAGS.equals(cache)) {
+            return evictTag(keyText(key), cacheManager);
+        }
         Target target = find(cache, cacheManager);
         if (target == null) {
             throw new InvalidEndpointRequestException("No multi-tier cache named '" + cache + "'",
@@ -167,6 +186,85 @@ public class MultiTierCacheEndpoint {
                 manager.clearLocal();
             }
         });
+    }
+
+    // ---- tags (DELETE and GET /tags/{tag}, routed by evict and key) --------------------------------
+
+    private TagEvictionDescriptor evictTag(String tag, @Nullable String cacheManager) {
+        Map<String, Long> evictedAt = new LinkedHashMap<>();
+        cacheManagers.forEach((name, manager) -> {
+            if (cacheManager == null || cacheManager.equals(name)) {
+                long time = manager.getContext().tags().evict(List.of(tag));
+                if (time == 0) {
+                    throw new InvalidEndpointRequestException("'" + tag + "' is not a valid tag", "Invalid tag");
+                }
+                evictedAt.put(name, time);
+            }
+        });
+        if (evictedAt.isEmpty()) {
+            throw new InvalidEndpointRequestException("No multi-tier cache manager named '" + cacheManager + "'",
+                    "No such cache manager");
+        }
+        return new TagEvictionDescriptor(tag, evictedAt);
+    }
+
+    private TagDescriptor tag(String tag, @Nullable String cacheManager) {
+        Map<String, @Nullable Long> known = new LinkedHashMap<>();
+        cacheManagers.forEach((name, manager) -> {
+            if (cacheManager == null || cacheManager.equals(name)) {
+                known.put(name, manager.getContext().tags().knownEviction(tag));
+            }
+        });
+        return new TagDescriptor(tag, known);
+    }
+
+    private static TagsDescriptor tags(TagClock clock) {
+        return new TagsDescriptor(clock.evictions(), clock.evictionsReceived(), clock.fetches(), clock.owedRecords(),
+                clock.recordTtlMillis(), clock.recentEvictions().stream()
+                        .map(eviction -> new TagEvictionEvent(eviction.tag(),
+                                Instant.ofEpochSecond(0, eviction.evictedAtMicros() * 1_000), eviction.origin()))
+                        .toList());
+    }
+
+    /**
+     * The outcome of evicting a tag.
+     * @param tag the tag
+     * @param evictedAtMicros its eviction time by manager bean name, epoch microseconds
+     */
+    public record TagEvictionDescriptor(String tag, Map<String, Long> evictedAtMicros)
+            implements OperationResponseBody {
+    }
+
+    /**
+     * What this instance knows of a tag.
+     * @param tag the tag
+     * @param knownEvictionMicros by manager bean name: its last eviction known here, epoch microseconds
+     *        ({@code 0}: never evicted, as far as Redis said; {@code null}: not known here now)
+     */
+    public record TagDescriptor(String tag, Map<String, @Nullable Long> knownEvictionMicros)
+            implements OperationResponseBody {
+    }
+
+    /**
+     * The tags of one manager.
+     * @param evictions tags evicted by this instance
+     * @param evictionsReceived tag evictions announced by other instances
+     * @param fetches reads of tag records from Redis
+     * @param owedRecords evictions not yet written to Redis (retried)
+     * @param recordTtlMillis the life of a tag record in Redis, {@code 0} for none
+     * @param recent the most recent evictions made or heard of here, newest first
+     */
+    public record TagsDescriptor(long evictions, long evictionsReceived, long fetches, int owedRecords,
+            long recordTtlMillis, List<TagEvictionEvent> recent) {
+    }
+
+    /**
+     * One tag eviction.
+     * @param tag the tag
+     * @param evictedAt its eviction time
+     * @param origin {@code local} or {@code remote}
+     */
+    public record TagEvictionEvent(String tag, Instant evictedAt, String origin) {
     }
 
     // ---- lookups -----------------------------------------------------------------------------
@@ -214,8 +312,9 @@ public class MultiTierCacheEndpoint {
     /**
      * The caches of one manager.
      * @param caches the caches by name
+     * @param tags its tag evictions
      */
-    public record CacheManagerDescriptor(Map<String, CacheDescriptor> caches) {
+    public record CacheManagerDescriptor(Map<String, CacheDescriptor> caches, TagsDescriptor tags) {
     }
 
     /**
@@ -423,9 +522,11 @@ public class MultiTierCacheEndpoint {
      * @param l1 the key in this instance's L1
      * @param l2 the key in Redis
      * @param hot whether the key is hot in this instance
+     * @param tags the tags of its copy in this instance's L1 (empty without one)
      */
     public record KeyDescriptor(String cache, String cacheManager, String key, String redisKey, List<String> heldIn,
-            KeyTierDescriptor l1, KeyTierDescriptor l2, boolean hot) implements OperationResponseBody {
+            KeyTierDescriptor l1, KeyTierDescriptor l2, boolean hot, List<String> tags)
+            implements OperationResponseBody {
     }
 
     /**

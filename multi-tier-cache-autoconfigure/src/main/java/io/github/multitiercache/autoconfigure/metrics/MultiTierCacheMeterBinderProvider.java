@@ -38,6 +38,7 @@ public final class MultiTierCacheMeterBinderProvider implements CacheMeterBinder
         all.add(StampedeMeters.INSTANCE);
         all.add(HotKeyMeters.INSTANCE);
         all.add(BulkReadMeters.INSTANCE);
+        all.add(TagMeters.INSTANCE);
         all.addAll(contributors);
         this.contributors = List.copyOf(all);
     }

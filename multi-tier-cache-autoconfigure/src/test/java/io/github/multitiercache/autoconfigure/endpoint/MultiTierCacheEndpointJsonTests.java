@@ -156,6 +156,14 @@ class MultiTierCacheEndpointJsonTests {
             invalidation.degradations number
             invalidation.lastMessageReceivedAt string
             invalidation.lastHeartbeatRoundTripMillis number
+            cacheManagers.*.tags.evictions number
+            cacheManagers.*.tags.evictionsReceived number
+            cacheManagers.*.tags.fetches number
+            cacheManagers.*.tags.owedRecords number
+            cacheManagers.*.tags.recordTtlMillis number
+            cacheManagers.*.tags.recent[].tag string
+            cacheManagers.*.tags.recent[].evictedAt string
+            cacheManagers.*.tags.recent[].origin string
             """ + CACHE.lines().map(line -> "cacheManagers.*.caches.*." + line + "\n")
             .reduce("", String::concat);
 
@@ -174,6 +182,7 @@ class MultiTierCacheEndpointJsonTests {
             l2.remainingTtlMillis number
             l2.note string
             hot boolean
+            tags[] string
             """;
 
     private static final String EVICTION = """
@@ -232,7 +241,8 @@ class MultiTierCacheEndpointJsonTests {
     void responsesAreMadeOfEndpointRecordsAndPlainValuesOnly() {
         Set<Class<?>> seen = new HashSet<>();
         Deque<Type> pending = new ArrayDeque<>(List.of(MultiTierCachesDescriptor.class, CacheDescriptor.class,
-                KeyDescriptor.class, KeyEvictionDescriptor.class));
+                KeyDescriptor.class, KeyEvictionDescriptor.class, MultiTierCacheEndpoint.TagEvictionDescriptor.class,
+                MultiTierCacheEndpoint.TagDescriptor.class));
         List<String> engineTypes = new ArrayList<>();
         while (!pending.isEmpty()) {
             Type type = pending.pop();
@@ -281,7 +291,10 @@ class MultiTierCacheEndpointJsonTests {
         return new MultiTierCachesDescriptor(new RedisDescriptor(true, "CLOSED", 0, 0, 0),
                 new InvalidationDescriptor(true, true, false, "shop:invalidation", "02e12ba2", 2000L, 1, 69, 36, 27, 0,
                         42, 42, 0, 0, 0, 0, Instant.parse("2026-11-22T17:19:15.208Z"), 1.316),
-                Map.of("cacheManager", new CacheManagerDescriptor(Map.of("books", cache()))));
+                Map.of("cacheManager", new CacheManagerDescriptor(Map.of("books", cache()),
+                        new MultiTierCacheEndpoint.TagsDescriptor(3, 5, 2, 0, 660_000, List.of(
+                                new MultiTierCacheEndpoint.TagEvictionEvent("product:42",
+                                        Instant.parse("2026-11-22T17:19:15.208123Z"), "local"))))));
     }
 
     private static CacheDescriptor cache() {
@@ -295,7 +308,7 @@ class MultiTierCacheEndpointJsonTests {
     private static KeyDescriptor key() {
         return new KeyDescriptor("books", "cacheManager", "42", "shop:books:42", List.of("l1", "l2"),
                 new KeyTierDescriptor(true, true, 59836L, "a note"),
-                new KeyTierDescriptor(true, true, 299831L, "a note"), false);
+                new KeyTierDescriptor(true, true, 299831L, "a note"), false, List.of("product:42"));
     }
 
     // ---- shapes ------------------------------------------------------------------------------

@@ -143,6 +143,28 @@ class MultiTierCacheEndpointTests {
     }
 
     @Test
+    void theTagsPathEvictsAndShowsATagOnEveryInstanceAndAKeyShowsItsTags() throws Exception {
+        books(instanceA).put("7", "Solaris", java.util.Set.of("author:lem", "genre:sf"));
+        assertThat(books(instanceB).get("7")).isNotNull();
+        assertThat(json(get("/multitiercache/books/7"), 200).<List<String>>read("$.tags"))
+                .containsExactlyInAnyOrder("author:lem", "genre:sf");
+
+        DocumentContext evicted = json(delete("/multitiercache/tags/author:lem"), 200);
+        long evictedAt = evicted.read("$.evictedAtMicros.cacheManager", Long.class);
+        assertThat(evicted.read("$.tag", String.class)).isEqualTo("author:lem");
+
+        assertThat(books(instanceA).get("7")).as("this instance, at once").isNull();
+        await().atMost(Duration.ofSeconds(2)).until(() -> books(instanceB).get("7") == null);
+        assertThat(json(get("/multitiercache/tags/author:lem"), 200).read("$.knownEvictionMicros.cacheManager",
+                Long.class)).isEqualTo(evictedAt);
+        DocumentContext overview = json(get("/multitiercache"), 200);
+        assertThat(overview.read("$.cacheManagers.cacheManager.tags.recent[0].tag", String.class))
+                .isEqualTo("author:lem");
+        assertThat(overview.read("$.cacheManagers.cacheManager.tags.evictions", Long.class)).isPositive();
+        assertThat(delete("/multitiercache/tags/%20").statusCode()).as("a blank tag").isEqualTo(400);
+    }
+
+    @Test
     void oneKeyShowsWhichTiersHoldItAndForHowLong() throws Exception {
         books(instanceA).put("42", "Hyperion");
         books(instanceA).put("shelf/3", "Ubik");

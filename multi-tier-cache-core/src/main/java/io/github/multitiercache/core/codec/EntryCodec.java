@@ -3,7 +3,10 @@ package io.github.multitiercache.core.codec;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.zip.DataFormatException;
@@ -21,13 +24,21 @@ import org.springframework.data.redis.serializer.SerializationException;
  * offset size field
  *      0    1 magic            0xC1 (never the first byte of UTF-8 text or Java serialization)
  *      1    1 format version   {@value #FORMAT_VERSION}
- *      2    1 flags            bit0 = null value, bit1 = payload compressed; others must be 0
+ *      2    1 flags            bit0 = null value, bit1 = payload compressed, bit2 = tags;
+ *                              others must be 0
  *      3    8 writtenAt        epoch millis
  *     11    8 expiresAt        epoch millis ({@link StoredEntry#NO_EXPIRY} = never)
  *     19    4 loadMillis
- *     23    - payload          absent for a null value; otherwise the value serializer's bytes,
+ *     23    - tag section      only with bit2: as-of (8 bytes, epoch micros), tag count (2 bytes,
+ *                              unsigned, at least 1), then per tag its UTF-8 length (2 bytes,
+ *                              unsigned, at least 1) and bytes
+ *      -    - payload          absent for a null value; otherwise the value serializer's bytes,
  *                              or, when compressed: uncompressed length (4 bytes) + zlib stream
  * </pre>
+ *
+ * <p>An untagged entry has exactly the bytes it had before tags existed; a tagged one sets bit 2,
+ * which a release without tags refuses as an unknown flag (a logged miss there), so it can never
+ * serve a tagged entry without checking its tags.
  *
  * <p>Contract:
  * <ul>
@@ -64,7 +75,8 @@ public final class EntryCodec {
 
     static final int FLAG_NULL = 0x01;
     static final int FLAG_COMPRESSED = 0x02;
-    private static final int KNOWN_FLAGS = FLAG_NULL | FLAG_COMPRESSED;
+    static final int FLAG_TAGS = 0x04;
+    private static final int KNOWN_FLAGS = FLAG_NULL | FLAG_COMPRESSED | FLAG_TAGS;
 
     private static final int OFFSET_FLAGS = 2;
     private static final int OFFSET_WRITTEN_AT = 3;
@@ -76,6 +88,8 @@ public final class EntryCodec {
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle INT_BE =
             MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle SHORT_BE =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
     private static final int POOL_SIZE = Math.max(2, Runtime.getRuntime().availableProcessors());
     private static final ArrayBlockingQueue<Deflater> DEFLATERS = new ArrayBlockingQueue<>(POOL_SIZE);
@@ -134,28 +148,93 @@ public final class EntryCodec {
      */
     public byte[] encode(StoredEntry entry) {
         Object value = entry.value();
+        EntryTags tags = entry.tags();
+        byte[] section = (tags != null) ? tagSection(tags) : EMPTY;
+        int tagFlag = (tags != null) ? FLAG_TAGS : 0;
+        int start = HEADER_BYTES + section.length;
         if (value == null) {
-            checkSize(HEADER_BYTES);
-            byte[] out = new byte[HEADER_BYTES];
-            writeHeader(out, FLAG_NULL, entry);
+            checkSize(start);
+            byte[] out = new byte[start];
+            writeHeader(out, FLAG_NULL | tagFlag, entry);
+            System.arraycopy(section, 0, out, HEADER_BYTES, section.length);
             return out;
         }
         byte[] payload = serializeValue(value);
-        checkSize((long) HEADER_BYTES + payload.length);
+        checkSize((long) start + payload.length);
         // Sized for the uncompressed form: if compression does not pay off, nothing is wasted.
-        byte[] out = new byte[HEADER_BYTES + payload.length];
+        byte[] out = new byte[start + payload.length];
+        System.arraycopy(section, 0, out, HEADER_BYTES, section.length);
         if (compressionThresholdBytes > 0 && payload.length > compressionThresholdBytes
                 && payload.length <= inflateLimitBytes) {
-            int end = deflate(payload, out, HEADER_BYTES + LENGTH_PREFIX_BYTES, out.length - 1);
+            int end = deflate(payload, out, start + LENGTH_PREFIX_BYTES, out.length - 1);
             if (end > 0) {
-                writeHeader(out, FLAG_COMPRESSED, entry);
-                INT_BE.set(out, HEADER_BYTES, payload.length);
+                writeHeader(out, FLAG_COMPRESSED | tagFlag, entry);
+                INT_BE.set(out, start, payload.length);
                 return Arrays.copyOf(out, end);
             }
         }
-        writeHeader(out, 0, entry);
-        System.arraycopy(payload, 0, out, HEADER_BYTES, payload.length);
+        writeHeader(out, tagFlag, entry);
+        System.arraycopy(payload, 0, out, start, payload.length);
         return out;
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private static byte[] tagSection(EntryTags tags) {
+        byte[][] encoded = new byte[tags.size()][];
+        int length = 8 + 2;
+        for (int i = 0; i < encoded.length; i++) {
+            encoded[i] = tags.tag(i).getBytes(StandardCharsets.UTF_8);
+            length += 2 + encoded[i].length;
+        }
+        byte[] section = new byte[length];
+        LONG_BE.set(section, 0, tags.asOfMicros());
+        SHORT_BE.set(section, 8, (short) encoded.length);
+        int pos = 10;
+        for (byte[] tag : encoded) {
+            SHORT_BE.set(section, pos, (short) tag.length);
+            System.arraycopy(tag, 0, section, pos + 2, tag.length);
+            pos += 2 + tag.length;
+        }
+        return section;
+    }
+
+    /** Reads the tag section at {@link #HEADER_BYTES}; {@code end[0]} receives the offset after it. */
+    private static EntryTags readTags(byte[] bytes, int[] end) {
+        int pos = HEADER_BYTES;
+        if (bytes.length < pos + 10) {
+            throw new CorruptEntryException("Cache entry's tag section is truncated");
+        }
+        long asOf = (long) LONG_BE.get(bytes, pos);
+        int count = ((short) SHORT_BE.get(bytes, pos + 8)) & 0xFFFF;
+        if (count == 0 || count > EntryTags.MAX_TAGS) {
+            throw new CorruptEntryException("Cache entry declares " + count + " tags, outside 1.."
+                    + EntryTags.MAX_TAGS);
+        }
+        pos += 10;
+        List<String> tags = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            if (bytes.length < pos + 2) {
+                throw new CorruptEntryException("Cache entry's tag section is truncated at tag " + i);
+            }
+            int length = ((short) SHORT_BE.get(bytes, pos)) & 0xFFFF;
+            if (length == 0 || length > EntryTags.MAX_TAG_BYTES || bytes.length < pos + 2 + length) {
+                throw new CorruptEntryException("Cache entry's tag " + i + " has a bad length " + length);
+            }
+            tags.add(new String(bytes, pos + 2, length, StandardCharsets.UTF_8));
+            pos += 2 + length;
+        }
+        end[0] = pos;
+        try {
+            EntryTags read = EntryTags.of(tags, asOf);
+            if (read == null || read.size() != count) {
+                throw new CorruptEntryException("Cache entry carries a tag twice");
+            }
+            return read;
+        }
+        catch (IllegalArgumentException ex) {
+            throw new CorruptEntryException("Cache entry carries a bad tag: " + ex.getMessage());
+        }
     }
 
     /**
@@ -198,18 +277,25 @@ public final class EntryCodec {
             throw new CorruptEntryException("Cache entry has negative loadMillis " + loadMillis);
         }
         boolean compressed = (flags & FLAG_COMPRESSED) != 0;
+        EntryTags tags = null;
+        int start = HEADER_BYTES;
+        if ((flags & FLAG_TAGS) != 0) {
+            int[] end = new int[1];
+            tags = readTags(bytes, end);
+            start = end[0];
+        }
         if ((flags & FLAG_NULL) != 0) {
-            if (compressed || bytes.length != HEADER_BYTES) {
+            if (compressed || bytes.length != start) {
                 throw new CorruptEntryException("Cache entry is flagged as a null value but has "
-                        + (compressed ? "the compressed flag" : (bytes.length - HEADER_BYTES)
+                        + (compressed ? "the compressed flag" : (bytes.length - start)
                         + " payload bytes"));
             }
-            return new StoredEntry(null, writtenAt, expiresAt, loadMillis);
+            return new StoredEntry(null, writtenAt, expiresAt, loadMillis, tags);
         }
         byte[] payload = compressed
-                ? inflate(bytes, HEADER_BYTES)
-                : Arrays.copyOfRange(bytes, HEADER_BYTES, bytes.length);
-        return new StoredEntry(deserializeValue(payload), writtenAt, expiresAt, loadMillis);
+                ? inflate(bytes, start)
+                : Arrays.copyOfRange(bytes, start, bytes.length);
+        return new StoredEntry(deserializeValue(payload), writtenAt, expiresAt, loadMillis, tags);
     }
 
     private void checkSize(long size) {

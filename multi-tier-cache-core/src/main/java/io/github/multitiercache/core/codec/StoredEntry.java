@@ -16,9 +16,11 @@ import org.jspecify.annotations.Nullable;
  * @param writtenAtEpochMillis when the entry was written
  * @param expiresAtEpochMillis when the entry expires, or {@link #NO_EXPIRY}
  * @param loadMillis duration of the load that produced the value, {@code 0} when unknown
+ * @param tags the entry's tags and as-of time, {@code null} for an untagged entry
  */
 public record StoredEntry(
-        @Nullable Object value, long writtenAtEpochMillis, long expiresAtEpochMillis, int loadMillis) {
+        @Nullable Object value, long writtenAtEpochMillis, long expiresAtEpochMillis, int loadMillis,
+        @Nullable EntryTags tags) {
 
     /** The {@code expiresAtEpochMillis} of an entry without a time-to-live. */
     public static final long NO_EXPIRY = Long.MAX_VALUE;
@@ -32,6 +34,17 @@ public record StoredEntry(
         if (loadMillis < 0) {
             throw new IllegalArgumentException("loadMillis must not be negative: " + loadMillis);
         }
+    }
+
+    /**
+     * An untagged entry.
+     * @param value the cached value, {@code null} for a cached null
+     * @param writtenAtEpochMillis when the entry was written
+     * @param expiresAtEpochMillis when the entry expires, or {@link #NO_EXPIRY}
+     * @param loadMillis duration of the load that produced the value, {@code 0} when unknown
+     */
+    public StoredEntry(@Nullable Object value, long writtenAtEpochMillis, long expiresAtEpochMillis, int loadMillis) {
+        this(value, writtenAtEpochMillis, expiresAtEpochMillis, loadMillis, null);
     }
 
     /** Tells whether this entry caches a {@code null} value. */

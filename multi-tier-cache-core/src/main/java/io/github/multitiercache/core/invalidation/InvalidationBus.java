@@ -2,7 +2,9 @@ package io.github.multitiercache.core.invalidation;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +15,7 @@ import java.util.function.LongSupplier;
 
 import io.github.multitiercache.core.InvalidationPublisher;
 import io.github.multitiercache.core.L1Guard;
+import io.github.multitiercache.core.TagClock;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.core.redis.RedisTier;
 import org.apache.commons.logging.Log;
@@ -104,6 +107,7 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     private volatile boolean running;
     private volatile @Nullable ScheduledFuture<?> ticks;
     private volatile LongConsumer lagListener = lag -> { };
+    private volatile @Nullable TagClock tagClock;
 
     /**
      * Creates a bus; {@link #start()} subscribes and starts the heartbeats.
@@ -188,6 +192,34 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     }
 
     @Override
+    public void register(TagClock clock) {
+        this.tagClock = clock;
+    }
+
+    /**
+     * Announces tag evictions, split into messages of at most {@code maxKeysPerMessage} tags. Sent
+     * at once, not batched with key invalidations: their order relative to those does not matter.
+     */
+    @Override
+    public void tagsEvicted(Map<String, Long> times) {
+        if (!running || times.isEmpty()) {
+            return;
+        }
+        int limit = settings.maxKeysPerMessage();
+        Map<String, Long> part = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> entry : times.entrySet()) {
+            part.put(entry.getKey(), entry.getValue());
+            if (part.size() == limit) {
+                outbox.publish(InvalidationMessage.TAGS, null, null, Map.copyOf(part));
+                part.clear();
+            }
+        }
+        if (!part.isEmpty()) {
+            outbox.publish(InvalidationMessage.TAGS, null, null, Map.copyOf(part));
+        }
+    }
+
+    @Override
     public void keysChanged(String cacheName, String keyText) {
         outbox.keyChanged(cacheName, keyText);
     }
@@ -237,6 +269,14 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
         checkSequence(received);
         if (InvalidationMessage.BYE.equals(received.type())) {
             senders.remove(received.sender());
+            return;
+        }
+        if (InvalidationMessage.TAGS.equals(received.type())) {
+            TagClock clock = tagClock;
+            Map<String, Long> tags = received.tags();
+            if (clock != null && tags != null) {
+                clock.evicted(tags);
+            }
             return;
         }
         if (received.operations() == null) {

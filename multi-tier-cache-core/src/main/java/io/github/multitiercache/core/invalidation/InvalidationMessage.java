@@ -1,6 +1,7 @@
 package io.github.multitiercache.core.invalidation;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -22,10 +23,13 @@ import tools.jackson.databind.json.JsonMapper;
  *        gaps
  * @param sentAtMicros when the message was sent, epoch microseconds of the sender's clock
  * @param type {@code "i"} invalidation, {@code "h"} heartbeat, {@code "b"} the sender is stopping,
- *        {@code "k"} the sender's hot keys
+ *        {@code "k"} the sender's hot keys, {@code "g"} tag evictions
  * @param senderNanos the sender's monotonic clock at sending (heartbeats only; meaningful to the
  *        sender alone, which measures its own round trip with it)
  * @param operations what to invalidate (invalidations), or the hot keys of each cache (hot keys)
+ * @param tags in a tag eviction ({@code "g"}): tag → eviction time, epoch microseconds of the
+ *        evicting instance's clock; a release without tags ignores such a message (it only checks
+ *        its number)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record InvalidationMessage(
@@ -35,7 +39,8 @@ public record InvalidationMessage(
         @JsonProperty("t") long sentAtMicros,
         @JsonProperty("y") String type,
         @JsonProperty("n") @Nullable Long senderNanos,
-        @JsonProperty("o") @Nullable List<Operation> operations) {
+        @JsonProperty("o") @Nullable List<Operation> operations,
+        @JsonProperty("g") @Nullable Map<String, Long> tags) {
 
     /** The format version written by this release. */
     public static final int VERSION = 1;
@@ -44,6 +49,7 @@ public record InvalidationMessage(
     static final String HEARTBEAT = "h";
     static final String BYE = "b";
     static final String HOT_KEYS = "k";
+    static final String TAGS = "g";
 
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -53,6 +59,14 @@ public record InvalidationMessage(
     public InvalidationMessage {
         Objects.requireNonNull(sender, "sender");
         Objects.requireNonNull(type, "type");
+    }
+
+    /**
+     * A message without tags: see the canonical constructor.
+     */
+    public InvalidationMessage(int version, String sender, long sequence, long sentAtMicros, String type,
+            @Nullable Long senderNanos, @Nullable List<Operation> operations) {
+        this(version, sender, sequence, sentAtMicros, type, senderNanos, operations, null);
     }
 
     /**

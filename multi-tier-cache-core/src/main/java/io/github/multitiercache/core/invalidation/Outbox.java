@@ -254,9 +254,15 @@ final class Outbox {
      */
     CompletableFuture<Boolean> publish(String type, @Nullable Long senderNanos,
             @Nullable List<InvalidationMessage.Operation> operations) {
+        return publish(type, senderNanos, operations, null);
+    }
+
+    /** As {@link #publish(String, Long, List)}, for a message carrying tag evictions. */
+    CompletableFuture<Boolean> publish(String type, @Nullable Long senderNanos,
+            @Nullable List<InvalidationMessage.Operation> operations, @Nullable Map<String, Long> tags) {
         synchronized (sendLock) {
             InvalidationMessage message = new InvalidationMessage(InvalidationMessage.VERSION, sender, ++sequence,
-                    micros(clock), type, senderNanos, operations);
+                    micros(clock), type, senderNanos, operations, tags);
             byte[] bytes;
             try {
                 bytes = message.toBytes();

@@ -1,5 +1,6 @@
 package io.github.multitiercache.core.l1;
 
+import io.github.multitiercache.core.codec.EntryTags;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache;
 import org.springframework.cache.support.NullValue;
@@ -14,12 +15,40 @@ public final class L1Entry implements Cache.ValueWrapper {
     private final String keyText;
     private final long expiresAtNanos;
     private final int epoch;
+    private final @Nullable EntryTags tags;
+    // The tag epoch in which the entry was last found valid; -1: not yet.
+    private volatile int tagEpoch = -1;
 
-    L1Entry(Object storeValue, String keyText, long expiresAtNanos, int epoch) {
+    L1Entry(Object storeValue, String keyText, long expiresAtNanos, int epoch, @Nullable EntryTags tags) {
         this.storeValue = storeValue;
         this.keyText = keyText;
         this.expiresAtNanos = expiresAtNanos;
         this.epoch = epoch;
+        this.tags = tags;
+    }
+
+    /**
+     * The entry's tags and as-of time.
+     * @return the tags, {@code null} for an untagged entry
+     */
+    public @Nullable EntryTags tags() {
+        return tags;
+    }
+
+    /**
+     * The tag epoch in which the entry was last found valid.
+     * @return the epoch, -1 when never checked
+     */
+    public int tagEpoch() {
+        return tagEpoch;
+    }
+
+    /**
+     * Records that the entry was found valid in a tag epoch.
+     * @param epoch the tag epoch
+     */
+    public void validatedIn(int epoch) {
+        this.tagEpoch = epoch;
     }
 
     /**

@@ -12,6 +12,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.github.multitiercache.core.codec.EntryTags;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -99,7 +100,22 @@ public final class L1Tier {
      * @return the stored entry
      */
     public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos, int epoch) {
-        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos, epoch);
+        return put(key, keyText, storeValue, ttlNanos, epoch, null);
+    }
+
+    /**
+     * Stores a value carrying tags for the given time.
+     * @param key the caller's key
+     * @param keyText the key's stable text form
+     * @param storeValue the value, {@code NullValue.INSTANCE} for a cached {@code null}
+     * @param ttlNanos how long the entry lives, positive
+     * @param epoch the L1 guard's epoch when the value was read or loaded
+     * @param tags its tags, {@code null} for none
+     * @return the stored entry
+     */
+    public L1Entry put(Object key, String keyText, Object storeValue, long ttlNanos, int epoch,
+            @Nullable EntryTags tags) {
+        L1Entry entry = new L1Entry(storeValue, keyText, ticker.read() + ttlNanos, epoch, tags);
         writing.set(Boolean.TRUE);
         try {
             Object previous = keysByText.put(keyText, key);
@@ -205,6 +221,16 @@ public final class L1Tier {
         }
         long remaining = entry.expiresAtNanos() - ticker.read();
         return (remaining > 0) ? remaining : -1;
+    }
+
+    /**
+     * The entry whose key has the given text form, read without counting as an access.
+     * @param keyText the key's text form
+     * @return the entry, or {@code null}
+     */
+    public @Nullable L1Entry peekByText(String keyText) {
+        Object key = keysByText.get(keyText);
+        return (key != null) ? cache.policy().getIfPresentQuietly(key) : null;
     }
 
     /**

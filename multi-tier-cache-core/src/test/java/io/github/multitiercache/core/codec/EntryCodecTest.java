@@ -188,7 +188,8 @@ class EntryCodecTest {
         byte[] valid = codec.encode(new StoredEntry("v", 1, 2, 3));
 
         assertCorrupt(codec, with(valid, 1, 0), "unknown format version 0");
-        assertCorrupt(codec, with(valid, 2, 0x04), "unknown flag bits 0x04");
+        assertCorrupt(codec, with(valid, 2, 0x08), "unknown flag bits 0x08");
+        assertCorrupt(codec, with(valid, 2, EntryCodec.FLAG_TAGS), "tag section is truncated");
         assertCorrupt(codec, with(valid, 2, EntryCodec.FLAG_NULL), "payload bytes");
         assertCorrupt(codec, with(Arrays.copyOf(valid, HEADER), 2, 0x03), "compressed flag");
         assertCorrupt(codec, with(valid, 19, 0xFF), "negative loadMillis");

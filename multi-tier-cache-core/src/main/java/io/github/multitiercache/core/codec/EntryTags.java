@@ -1,0 +1,125 @@
+package io.github.multitiercache.core.codec;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The tags an entry carries and its "as-of" time: the entry is valid only while every one of its
+ * tags was last evicted before that time (see {@code docs/tags.md}).
+ *
+ * <p>Contract: immutable; at least one tag, each non-blank, at most {@value #MAX_TAG_BYTES} bytes in
+ * UTF-8, at most {@value #MAX_TAGS} tags, no duplicates. The as-of time is in epoch microseconds:
+ * for a load the time it started, for a put the time of the put.
+ */
+public final class EntryTags {
+
+    /** The most tags one entry may carry. */
+    public static final int MAX_TAGS = 1024;
+
+    /** The longest tag, in UTF-8 bytes. */
+    public static final int MAX_TAG_BYTES = 1024;
+
+    private final String[] tags;
+    private final long asOfMicros;
+
+    private EntryTags(String[] tags, long asOfMicros) {
+        this.tags = tags;
+        this.asOfMicros = asOfMicros;
+    }
+
+    /**
+     * The tags of an entry.
+     * @param tags the tags; {@code null} and blank ones must have been removed by the caller
+     * @param asOfMicros the entry's as-of time, epoch microseconds
+     * @return the tags, or {@code null} when {@code tags} is empty
+     * @throws IllegalArgumentException when a tag is blank or too long, or there are too many
+     */
+    public static @Nullable EntryTags of(Collection<String> tags, long asOfMicros) {
+        if (tags.isEmpty()) {
+            return null;
+        }
+        Set<String> distinct = new LinkedHashSet<>(tags);
+        if (distinct.size() > MAX_TAGS) {
+            throw new IllegalArgumentException("an entry carries at most " + MAX_TAGS + " tags, not " + distinct.size());
+        }
+        for (String tag : distinct) {
+            check(tag);
+        }
+        return new EntryTags(distinct.toArray(new String[0]), asOfMicros);
+    }
+
+    /**
+     * The tags of a value whose real tags could not be computed: an entry carrying them is never
+     * served (it may still be written, and expires as any other).
+     * @return the tags
+     */
+    public static EntryTags unservable() {
+        return UNSERVABLE;
+    }
+
+    private static final EntryTags UNSERVABLE = new EntryTags(new String[] {"%unservable"}, Long.MIN_VALUE);
+
+    /** @return whether these are the tags of {@link #unservable()} */
+    public boolean isUnservable() {
+        return asOfMicros == Long.MIN_VALUE;
+    }
+
+    /**
+     * Checks one tag.
+     * @param tag the tag
+     * @throws IllegalArgumentException when it is blank or longer than {@value #MAX_TAG_BYTES} bytes
+     */
+    public static void check(@Nullable String tag) {
+        if (tag == null || tag.isBlank()) {
+            throw new IllegalArgumentException("a tag must not be null or blank");
+        }
+        if (tag.length() > MAX_TAG_BYTES || tag.getBytes(StandardCharsets.UTF_8).length > MAX_TAG_BYTES) {
+            throw new IllegalArgumentException("a tag is at most " + MAX_TAG_BYTES + " bytes in UTF-8: '"
+                    + tag.substring(0, Math.min(40, tag.length())) + "…'");
+        }
+    }
+
+    /** @return the tags, in the order first given */
+    public List<String> tags() {
+        return List.of(tags);
+    }
+
+    /** @return the number of tags */
+    public int size() {
+        return tags.length;
+    }
+
+    /**
+     * @param index from 0 to {@link #size()} − 1
+     * @return the tag at that index
+     */
+    public String tag(int index) {
+        return tags[index];
+    }
+
+    /** @return the as-of time in epoch microseconds */
+    public long asOfMicros() {
+        return asOfMicros;
+    }
+
+    @Override
+    public boolean equals(@Nullable Object other) {
+        return other instanceof EntryTags that && asOfMicros == that.asOfMicros && Arrays.equals(tags, that.tags);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(tags) * 31 + Long.hashCode(asOfMicros);
+    }
+
+    @Override
+    public String toString() {
+        return "EntryTags" + Arrays.toString(tags) + "@" + asOfMicros;
+    }
+}

@@ -1,0 +1,244 @@
+package io.github.multitiercache.core;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.multitiercache.core.l1.L1Entry;
+import org.junit.jupiter.api.Test;
+import org.springframework.cache.Cache.ValueWrapper;
+
+import static io.github.multitiercache.core.FastEngine.leased;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tags against the in-memory twin of Redis with a fake clock: an eviction of a tag reaches L1 and
+ * Redis on this instance at once and on the others with the message, under lost messages, a Redis
+ * restart and a lost write; entries written after it are served; the L1 hit checks the tags only
+ * when a tag eviction was learned since.
+ */
+class EngineTagTests {
+
+    private final FastEngine engine = new FastEngine();
+
+    @Test
+    void aTagEvictionDropsL1AndRedisCopiesHereAtOnceAndOnTheOtherInstanceWithTheMessage() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        cacheA.put("k", "v", Set.of("product:1"));
+        cacheA.put("untagged", "u");
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("v");
+        assertThat(cacheB.lookup("k")).as("now an L1 hit on B").extracting(ValueWrapper::get).isEqualTo("v");
+        int before = engine.redis.commands.get();
+
+        a.tags().evict(List.of("product:1"));
+
+        assertThat(engine.redis.commands.get() - before).as("one command for the tag").isEqualTo(1);
+        assertThat(cacheA.lookup("k")).isNull();
+        assertThat(cacheB.lookup("k")).isNull();
+        assertThat(engine.node().cache("c", leased().build()).lookup("k")).as("a new instance reads the record")
+                .isNull();
+        assertThat(cacheA.lookup("untagged")).extracting(ValueWrapper::get).isEqualTo("u");
+        assertThat(cacheB.statistics().tagDrops()).isPositive();
+    }
+
+    @Test
+    void anEntryWrittenAfterTheEvictionIsServedEvenWithinTheSameMillisecond() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().l1Enabled(false).build());
+        cacheA.put("k", "old", Set.of("t"));
+        a.tags().evict(List.of("t"));
+        cacheA.put("k", "new", Set.of("t"));
+        assertThat(cacheA.lookup("k")).extracting(ValueWrapper::get).isEqualTo("new");
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("new");
+        assertThat(cacheB.get("k2", () -> "loaded", value -> Set.of("t"))).isEqualTo("loaded");
+        assertThat(cacheA.lookup("k2")).extracting(ValueWrapper::get).isEqualTo("loaded");
+    }
+
+    @Test
+    void aLoadThatStartedBeforeAnEvictionOnAnotherInstanceAndStoredAfterItIsNotServed() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        String loaded = cacheA.get("k", () -> {
+            engine.time.advance(Duration.ofMillis(5));
+            b.tags().evict(List.of("category:7"));
+            engine.time.advance(Duration.ofMillis(5));
+            return "read before the eviction";
+        }, value -> Set.of("category:7"));
+        assertThat(loaded).as("the caller gets what it loaded").isEqualTo("read before the eviction");
+        assertThat(cacheA.lookup("k")).isNull();
+        assertThat(cacheB.lookup("k")).isNull();
+        AtomicInteger loads = new AtomicInteger();
+        assertThat(cacheA.get("k", () -> "reloaded " + loads.incrementAndGet(), value -> Set.of("category:7")))
+                .isEqualTo("reloaded 1");
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("reloaded 1");
+    }
+
+    @Test
+    void aLoadThatStartedBeforeAnEvictionOnTheSameInstanceIsNotServedEvenWithoutTimePassing() {
+        FastEngine.Node a = engine.node();
+        TieredCache cache = a.cache("c", leased().build());
+        cache.get("k", () -> {
+            a.tags().evict(List.of("t"));
+            return "stale";
+        }, value -> Set.of("t"));
+        assertThat(cache.lookup("k")).isNull();
+    }
+
+    @Test
+    void aLostMessageIsCoveredWhenTheGapDropsTheTagKnowledgeWithL1() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        cacheA.put("k", "v", Set.of("t"));
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("v");
+        assertThat(b.tags().knownEviction("t")).as("learned from Redis: never evicted").isZero();
+        engine.losingMessages = true;
+        a.tags().evict(List.of("t"));
+        engine.losingMessages = false;
+        assertThat(cacheB.lookup("k")).as("the message was lost: B serves until it sees the gap").isNotNull();
+        // The bus sees the gap in A's numbers and drops L1 (ChannelTrust.gap): the knowledge goes with it.
+        b.guard.invalidateAll();
+        assertThat(cacheB.lookup("k")).isNull();
+        assertThat(b.tags().knownEviction("t")).isPositive();
+    }
+
+    @Test
+    void aRedisRestartThatLosesTheRecordsServesNothingStale() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        cacheA.put("k", "v", Set.of("t"));
+        assertThat(cacheB.lookup("k")).isNotNull();
+        a.tags().evict(List.of("t"));
+        engine.redis.flush();
+        // The restart re-subscribes the channel: the gap drops L1 and the knowledge.
+        b.guard.invalidateAll();
+        assertThat(cacheA.lookup("k")).isNull();
+        assertThat(cacheB.lookup("k")).isNull();
+        cacheA.put("k", "after", Set.of("t"));
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("after");
+    }
+
+    @Test
+    void anEvictionRedisDidNotTakeIsOwedRetriedAndAnnouncedAgain() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        cacheA.put("k", "v", Set.of("t"));
+        assertThat(cacheB.lookup("k")).isNotNull();
+        engine.redis.losing(true);
+        engine.losingMessages = true;
+        long evictedAt = a.tags().evict(List.of("t"));
+        engine.losingMessages = false;
+        assertThat(cacheA.lookup("k")).as("known here at once").isNull();
+        assertThat(a.tags().owedRecords()).isEqualTo(1);
+        assertThat(engine.redis.tagRecord("t")).isNull();
+        engine.time.advance(Duration.ofSeconds(1));
+        assertThat(a.tags().owedRecords()).as("still refused").isEqualTo(1);
+        engine.redis.losing(false);
+        engine.time.advance(Duration.ofMillis(500));
+        assertThat(a.tags().owedRecords()).isZero();
+        assertThat(engine.redis.tagRecord("t")).isEqualTo(evictedAt);
+        assertThat(cacheB.lookup("k")).as("announced again with the retry").isNull();
+        assertThat(engine.node().cache("c", leased().build()).lookup("k")).isNull();
+    }
+
+    @Test
+    void aTagUnknownHereIsFetchedOnceAndAMissWhileRedisDoesNotAnswer() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().l1Enabled(false).build());
+        cacheA.put("k", "v", Set.of("t1", "t2"));
+        assertThat(cacheB.lookup("k")).isNotNull();
+        assertThat(cacheB.lookup("k")).isNotNull();
+        assertThat(b.tags().fetches()).isEqualTo(1);
+        FastEngine.Node c = engine.node();
+        TieredCache cacheC = c.cache("c", leased().l1Enabled(false).build());
+        // Redis answers the GET but not the MGET of the tags.
+        engine.redis.onCommand(count -> count == 2);
+        assertThat(cacheC.lookup("k")).isNull();
+        engine.redis.onCommand(count -> false);
+        assertThat(cacheC.lookup("k")).isNotNull();
+    }
+
+    @Test
+    void anL1HitChecksItsTagsOnlyWhenATagEvictionWasLearnedSince() {
+        FastEngine.Node a = engine.node();
+        TieredCache cache = a.cache("c", leased().build());
+        cache.put("k", "v", Set.of("t"));
+        L1Entry entry = (L1Entry) cache.l1Hit("k");
+        assertThat(entry).isNotNull();
+        int epoch = a.tags().epoch();
+        assertThat(entry.tagEpoch()).as("validated in the current epoch").isEqualTo(epoch);
+        a.tags().evict(List.of("unrelated"));
+        assertThat(a.tags().epoch()).isGreaterThan(epoch);
+        assertThat(cache.l1Hit("k")).as("still valid").isSameAs(entry);
+        assertThat(entry.tagEpoch()).isEqualTo(a.tags().epoch());
+        a.tags().evict(List.of("t"));
+        assertThat(cache.l1Hit("k")).isNull();
+        assertThat(cache.statistics().tagDrops()).isEqualTo(1);
+    }
+
+    @Test
+    void bulkAndAsynchronousReadsApplyTheSameCheck() throws Exception {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        Map<Integer, String> loaded = cacheA.getAll(List.of(1, 2, 3),
+                missing -> Map.of(1, "one", 2, "two", 3, "three"), null,
+                (key, value) -> Set.of("n:" + (key % 2)));
+        assertThat(loaded).containsEntry(1, "one").hasSize(3);
+        assertThat(cacheB.getAll(List.of(1, 2, 3))).hasSize(3);
+        a.tags().evict(List.of("n:1"));
+        assertThat(cacheA.getAll(List.of(1, 2, 3))).containsOnlyKeys(2);
+        assertThat(cacheB.getAll(List.of(1, 2, 3))).containsOnlyKeys(2);
+        FastEngine.Node d = engine.node();
+        TieredCache cacheD = d.cache("c", leased().build());
+        assertThat(cacheD.getAll(List.of(1, 2, 3))).containsOnlyKeys(2);
+        assertThat(d.tags().fetches()).as("the tags of every entry read in one fetch").isEqualTo(1);
+        TieredCache cacheC = engine.node().cache("c", leased().build());
+        assertThat(cacheC.retrieve(1).get()).isNull();
+        assertThat(cacheC.retrieve(2).get()).extracting(ValueWrapper::get).isEqualTo("two");
+    }
+
+    @Test
+    void nullAndBlankTagsAreIgnoredAndAFailingTagFunctionKeepsTheValueOutOfTheCache() {
+        FastEngine.Node a = engine.node();
+        TieredCache cache = a.cache("c", leased().build());
+        java.util.Set<String> tags = new java.util.HashSet<>();
+        tags.add(null);
+        tags.add(" ");
+        tags.add("t");
+        cache.put("k", "v", tags);
+        assertThat(cache.lookup("k")).isNotNull();
+        assertThat(cache.get("f", () -> "v", value -> {
+            throw new IllegalStateException("no tags");
+        })).isEqualTo("v");
+        assertThat(cache.lookup("f")).isNull();
+        a.tags().evict(List.of("t"));
+        assertThat(cache.lookup("k")).isNull();
+    }
+
+    @Test
+    void theRecordOutlivesTheLongestEntryOfTheManagersCaches() {
+        FastEngine.Node a = engine.node();
+        a.cache("short", leased().l2Ttl(Duration.ofMinutes(1)).build());
+        a.cache("long", leased().l2Ttl(Duration.ofHours(1)).build());
+        a.tags().evict(List.of("t"));
+        assertThat(engine.redis.tagRecordTtls.get("t")).isGreaterThan(Duration.ofHours(1).toMillis());
+    }
+}
