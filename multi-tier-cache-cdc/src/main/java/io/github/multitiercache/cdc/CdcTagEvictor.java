@@ -4,8 +4,9 @@ import java.util.Collection;
 
 /**
  * Evicts the entries carrying any of the given tags, in every instance. The change-data-capture
- * consumer routes the tags of its mapping through the one bean of this type; a mapping with tags and
- * no such bean is a startup error.
+ * consumer routes the tags of its mapping through the one bean of this type when the application
+ * defines one (to add to or replace the eviction, e.g. to evict in a second cache manager); by
+ * default it calls {@code MultiTierCacheManager.evictTags}.
  */
 @FunctionalInterface
 public interface CdcTagEvictor {

@@ -31,9 +31,10 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 /**
  * Runs the change-data-capture consumer ({@link CdcConsumer}) when {@code multi-tier-cache.cdc.enabled=true}
  * and the multi-tier cache manager exists. The mapping comes from {@code multi-tier-cache.cdc.tables}
- * unless the application defines a {@link CdcMapping} bean; tags go to the application's
- * {@link CdcTagEvictor} bean, required when the mapping has tags. Mistakes in the mapping (a template
- * that does not parse, a cache the manager does not declare, tags without an evictor) fail the startup.
+ * unless the application defines a {@link CdcMapping} bean; tags are evicted through
+ * {@link MultiTierCacheManager#evictTags}, or the application's {@link CdcTagEvictor} bean when it
+ * defines one. Mistakes in the mapping (a template that does not parse, a cache the manager does not
+ * declare) fail the startup.
  */
 @AutoConfiguration(after = MultiTierCacheAutoConfiguration.class)
 @ConditionalOnClass({ DebeziumEngine.class, MultiTierCacheManager.class })
@@ -60,12 +61,9 @@ public final class MultiTierCacheCdcAutoConfiguration {
             MultiTierCacheManager cacheManager, ObjectProvider<CdcTagEvictor> tagEvictor,
             ObjectProvider<CdcMeters> meters, RedisConnectionFactory connectionFactory,
             MultiTierCacheProperties cacheProperties) {
-        CdcTagEvictor evictor = tagEvictor.getIfUnique();
-        if (mapping.hasTags() && evictor == null) {
-            throw new IllegalStateException("The change-data-capture mapping evicts tags, but there is no (single)"
-                    + " CdcTagEvictor bean to evict them with: define one, or remove the tags from"
-                    + " multi-tier-cache.cdc.tables");
-        }
+        // Tags are evicted through the cache manager (every cache, every instance) unless the
+        // application supplies its own evictor.
+        CdcTagEvictor evictor = tagEvictor.getIfUnique(() -> cacheManager::evictTags);
         if (mapping.tables().isEmpty()) {
             throw new IllegalStateException("The change-data-capture mapping names no table");
         }

@@ -72,11 +72,15 @@ class CdcAutoConfigurationTests {
     }
 
     @Test
-    void tagsWithoutATagEvictorBeanFailTheStartup() {
+    void tagsWithoutATagEvictorBeanAreEvictedThroughTheCacheManager() {
         runner.withPropertyValues("multi-tier-cache.cdc.enabled=true",
-                "multi-tier-cache.cdc.tables[public.products].tags[0]=product:#{id}")
-                .run(context -> assertThat(context).getFailure()
-                        .hasStackTraceContaining("no (single) CdcTagEvictor bean"));
+                "multi-tier-cache.cdc.tables[public.products].tags[0]=product:#{id}",
+                "multi-tier-cache.cdc.database.port=1")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).hasSingleBean(CdcConsumer.class);
+                    assertThat(context).doesNotHaveBean(CdcTagEvictor.class);
+                });
     }
 
     @Test

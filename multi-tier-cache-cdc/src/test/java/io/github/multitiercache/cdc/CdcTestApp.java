@@ -36,8 +36,8 @@ class CdcTestApp {
     }
 
     @Bean
-    RecordingTagEvictor recordingTagEvictor() {
-        return new RecordingTagEvictor();
+    RecordingTagEvictor recordingTagEvictor(MultiTierCacheManager cacheManager) {
+        return new RecordingTagEvictor(cacheManager);
     }
 
     /** The application's view of products: {@code find(Long id)} cached under the id. */
@@ -51,8 +51,14 @@ class CdcTestApp {
         }
     }
 
-    /** Records every tag the consumer evicts. */
+    /** Records every tag the consumer evicts, then evicts it through the cache manager (the default). */
     static class RecordingTagEvictor implements CdcTagEvictor {
+
+        private final MultiTierCacheManager cacheManager;
+
+        RecordingTagEvictor(MultiTierCacheManager cacheManager) {
+            this.cacheManager = cacheManager;
+        }
 
         final List<String> tags = new CopyOnWriteArrayList<>();
 
@@ -67,6 +73,7 @@ class CdcTestApp {
                 throw new IllegalStateException("tag store unavailable");
             }
             tags.addAll(evicted);
+            cacheManager.evictTags(evicted);
         }
     }
 
