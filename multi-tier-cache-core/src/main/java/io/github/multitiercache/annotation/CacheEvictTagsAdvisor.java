@@ -14,13 +14,11 @@ import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
-import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.cache.CacheManager;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.MethodClassKey;
-import org.springframework.core.annotation.AnnotatedElementUtils;
 
 /**
  * Runs {@link CacheEvictTags}: evaluates its tags and calls
@@ -59,9 +57,7 @@ public final class CacheEvictTagsAdvisor extends AbstractPointcutAdvisor {
     }
 
     private static @Nullable CacheEvictTags annotationOf(Method method, Class<?> targetClass) {
-        CacheEvictTags found = AnnotatedElementUtils.findMergedAnnotation(AopUtils.getMostSpecificMethod(method,
-                targetClass), CacheEvictTags.class);
-        return (found != null) ? found : AnnotatedElementUtils.findMergedAnnotation(method, CacheEvictTags.class);
+        return AnnotatedMethods.find(method, targetClass, CacheEvictTags.class);
     }
 
     private final class Evictions implements MethodInterceptor {

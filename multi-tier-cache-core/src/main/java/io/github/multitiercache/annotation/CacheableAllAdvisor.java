@@ -26,7 +26,6 @@ import org.springframework.aop.Pointcut;
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
-import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.cache.Cache;
 import org.springframework.cache.Cache.ValueRetrievalException;
@@ -88,9 +87,7 @@ public final class CacheableAllAdvisor extends AbstractPointcutAdvisor {
     }
 
     private static @Nullable CacheableAll annotationOf(Method method, Class<?> targetClass) {
-        CacheableAll found = AnnotatedElementUtils.findMergedAnnotation(AopUtils.getMostSpecificMethod(method,
-                targetClass), CacheableAll.class);
-        return (found != null) ? found : AnnotatedElementUtils.findMergedAnnotation(method, CacheableAll.class);
+        return AnnotatedMethods.find(method, targetClass, CacheableAll.class);
     }
 
     /** The advice: one {@link Operation} per method and class, made on its first call. */

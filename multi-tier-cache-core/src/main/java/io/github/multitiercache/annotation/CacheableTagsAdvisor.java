@@ -17,7 +17,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
-import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.cache.CacheManager;
 import org.springframework.cache.annotation.CacheConfig;
@@ -78,9 +77,7 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
     }
 
     private static @Nullable MultiTierCacheable annotationOf(Method method, Class<?> targetClass) {
-        MultiTierCacheable found = AnnotatedElementUtils.findMergedAnnotation(AopUtils.getMostSpecificMethod(method,
-                targetClass), MultiTierCacheable.class);
-        return (found != null) ? found : AnnotatedElementUtils.findMergedAnnotation(method, MultiTierCacheable.class);
+        return AnnotatedMethods.find(method, targetClass, MultiTierCacheable.class);
     }
 
     /** The tags of one annotated method and the caches they apply to. */
