@@ -17,6 +17,7 @@ import io.github.multitiercache.spring.MultiTierCacheManager;
 import io.github.multitiercache.testsupport.FaultProxy;
 import io.github.multitiercache.testsupport.RedisCluster;
 import io.github.multitiercache.testsupport.RedisServer;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
@@ -25,6 +26,7 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.cache.Cache;
 import org.springframework.cache.annotation.EnableCaching;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -131,6 +133,49 @@ class TagEvictionTests {
 
         a.update(3L);
         await().atMost(BOUND).until(() -> b.products(List.of(2L, 3L)).get(3L).equals("p3v1@B"));
+    }
+
+    @Test
+    void cacheEvictTagsLimitedToOneCacheDropsItsTaggedEntriesOnEveryInstanceAndKeepsTheOtherCaches() {
+        RedisServer redis = RedisServer.shared();
+        evictionInOneCacheReachesEveryInstance(standalone(redis.host(), redis.port()));
+    }
+
+    @Test
+    void onAClusterCacheEvictTagsLimitedToOneCacheDropsItsTaggedEntriesOnEveryInstance() {
+        evictionInOneCacheReachesEveryInstance(cluster());
+    }
+
+    private void evictionInOneCacheReachesEveryInstance(String[] redis) {
+        String prefix = "tags" + System.nanoTime();
+        ConfigurableApplicationContext contextA = instance("A", prefix, redis);
+        ConfigurableApplicationContext contextB = instance("B", prefix, redis);
+        Shop a = shop(contextA);
+        Shop b = shop(contextB);
+        assertThat(a.product(1L)).isEqualTo("p1v0@A");
+        assertThat(b.product(1L)).isEqualTo("p1v0@A");
+        assertThat(a.search(1L)).containsExactly(1L, 3L);
+        assertThat(b.search(1L)).as("from Redis, then B's L1").containsExactly(1L, 3L);
+        int productLoads = a.productLoads().get() + b.productLoads().get();
+
+        a.recategorize(1L);
+
+        assertThat(cached(contextA, "searches", 1L)).as("at once on the evicting instance").isNull();
+        await().atMost(BOUND).until(() -> cached(contextB, "searches", 1L) == null);
+        assertThat(cached(contextA, "products", 1L)).as("products carry category:1 too, but keep it")
+                .isEqualTo("p1v0@A");
+        assertThat(cached(contextB, "products", 1L)).isEqualTo("p1v0@A");
+        assertThat(a.product(1L)).isEqualTo("p1v0@A");
+        assertThat(b.product(1L)).isEqualTo("p1v0@A");
+        assertThat(a.productLoads().get() + b.productLoads().get()).isEqualTo(productLoads);
+        ConfigurableApplicationContext contextC = instance("C", prefix, redis);
+        assertThat(cached(contextC, "searches", 1L)).as("a new instance reads the record").isNull();
+        assertThat(cached(contextC, "products", 1L)).isEqualTo("p1v0@A");
+    }
+
+    private static @Nullable Object cached(ConfigurableApplicationContext context, String cache, Long key) {
+        Cache.ValueWrapper wrapper = context.getBean(MultiTierCacheManager.class).getCache(cache).get(key);
+        return (wrapper != null) ? wrapper.get() : null;
     }
 
     @Test
@@ -249,6 +294,11 @@ class TagEvictionTests {
         @CacheEvictTags("'product:' + #id")
         public void update(Long id) {
             VERSIONS.computeIfAbsent(id, key -> new AtomicInteger()).incrementAndGet();
+        }
+
+        /** The searches of a category change; its products' own entries stay valid. */
+        @CacheEvictTags(value = "'category:' + #category", cacheNames = "searches")
+        public void recategorize(Long category) {
         }
     }
 

@@ -9,7 +9,8 @@ import java.lang.annotation.Target;
 
 /**
  * Evicts tags when the method is called: every entry carrying one of them, in every multi-tier cache
- * of the manager (tags are global to the key prefix), on every instance. Once the method returns no
+ * of the manager (tags are global to the key prefix) or in the {@link #cacheNames()} given, on every
+ * instance. Once the method returns no
  * instance serves such an entry written before the eviction. Costs one Redis command per tag and one
  * message, whatever the number of entries. See {@code docs/tags.md}.
  * <pre>{@code
@@ -38,4 +39,14 @@ public @interface CacheEvictTags {
      * @return {@code true} to evict first
      */
     boolean beforeInvocation() default false;
+
+    /**
+     * The caches the eviction is limited to: only their entries carrying the tags are evicted, the
+     * other caches keep theirs. By default (none), every multi-tier cache of the manager; unlike
+     * {@code @CacheEvict}, a class's {@code @CacheConfig} does not narrow it. A name the cache
+     * manager does not know fails the call with an {@link IllegalArgumentException}, as
+     * {@code @CacheEvict} does.
+     * @return the cache names
+     */
+    String[] cacheNames() default {};
 }

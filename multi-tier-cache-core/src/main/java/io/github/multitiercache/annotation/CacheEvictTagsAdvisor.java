@@ -1,6 +1,7 @@
 package io.github.multitiercache.annotation;
 
 import java.lang.reflect.Method;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -22,7 +23,8 @@ import org.springframework.core.MethodClassKey;
 
 /**
  * Runs {@link CacheEvictTags}: evaluates its tags and calls
- * {@link MultiTierCacheManager#evictTags(java.util.Collection)}, before or after the method.
+ * {@link MultiTierCacheManager#evictTags(java.util.Collection, java.util.Collection)} with its cache
+ * names, before or after the method.
  */
 public final class CacheEvictTagsAdvisor extends AbstractPointcutAdvisor {
 
@@ -79,17 +81,18 @@ public final class CacheEvictTagsAdvisor extends AbstractPointcutAdvisor {
             TagExpressions tags = expressions.computeIfAbsent(new MethodClassKey(method, targetClass),
                     id -> new TagExpressions(annotation.value(), "@CacheEvictTags on " + method));
             MethodBasedEvaluationContext context = TagExpressions.context(method, invocation.getArguments(), target);
+            List<String> cacheNames = List.of(annotation.cacheNames());
             if (annotation.beforeInvocation()) {
-                evict(tags.evaluate(context), method);
+                evict(tags.evaluate(context), cacheNames, method);
                 return invocation.proceed();
             }
             Object result = invocation.proceed();
             context.setVariable("result", result);
-            evict(tags.evaluate(context), method);
+            evict(tags.evaluate(context), cacheNames, method);
             return result;
         }
 
-        private void evict(Set<String> tags, Method method) {
+        private void evict(Set<String> tags, List<String> cacheNames, Method method) {
             if (tags.isEmpty()) {
                 return;
             }
@@ -98,7 +101,13 @@ public final class CacheEvictTagsAdvisor extends AbstractPointcutAdvisor {
                 throw new IllegalStateException("@CacheEvictTags on " + method + " needs a MultiTierCacheManager, but"
                         + " the cache manager is " + manager);
             }
-            multiTier.evictTags(tags);
+            for (String name : cacheNames) {
+                if (multiTier.getCache(name) == null) {
+                    throw new IllegalArgumentException("Cannot find cache named '" + name + "' for @CacheEvictTags on "
+                            + method);
+                }
+            }
+            multiTier.evictTags(tags, cacheNames);
         }
     }
 }

@@ -24,10 +24,11 @@ interface NearTier {
      * @param tier the Caffeine tier
      * @param holdsAll {@code true} for a cache with L1 on; {@code false} for one that keeps hot keys only
      * @param pinsHotKeys whether hot keys are kept at least {@code hot-keys.l1-ttl}
+     * @param cacheName the cache's name, for its tag evictions
      */
     static NearTier of(L1Tier tier, boolean holdsAll, boolean pinsHotKeys, FillGuard fills, ExpiryPolicy expiry,
-            HotKeys hotKeys, TagClock tags, CacheStatistics statistics) {
-        return new Caffeinated(tier, holdsAll, pinsHotKeys, fills, expiry, hotKeys, tags, statistics);
+            HotKeys hotKeys, TagClock tags, String cacheName, CacheStatistics statistics) {
+        return new Caffeinated(tier, holdsAll, pinsHotKeys, fills, expiry, hotKeys, tags, cacheName, statistics);
     }
 
     /**
@@ -100,11 +101,13 @@ interface NearTier {
         private final ExpiryPolicy expiry;
         private final HotKeys hotKeys;
         private final TagClock tags;
+        private final String cacheName;
         private final CacheStatistics statistics;
 
         Caffeinated(L1Tier tier, boolean holdsAll, boolean pinsHotKeys, FillGuard fills, ExpiryPolicy expiry,
-                HotKeys hotKeys, TagClock tags, CacheStatistics statistics) {
+                HotKeys hotKeys, TagClock tags, String cacheName, CacheStatistics statistics) {
             this.tags = tags;
+            this.cacheName = cacheName;
             this.statistics = statistics;
             this.tier = tier;
             this.holdsAll = holdsAll;
@@ -120,7 +123,7 @@ interface NearTier {
             if (entry == null || !fills.isServable(entry)) {
                 return null;
             }
-            if (entry.tags() == null || tags.servable(entry)) {
+            if (entry.tags() == null || tags.servable(entry, cacheName)) {
                 return entry;
             }
             // One of its tags was evicted after it was written (or is not known here any more).

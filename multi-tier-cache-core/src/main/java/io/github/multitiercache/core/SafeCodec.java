@@ -52,7 +52,7 @@ final class SafeCodec {
     @Nullable StoredEntry decode(String text, byte[] bytes) {
         StoredEntry entry = decodeBytes(text, bytes);
         EntryTags entryTags = (entry != null) ? entry.tags() : null;
-        if (entryTags != null && !tags.isValid(entryTags)) {
+        if (entryTags != null && !tags.isValid(entryTags, cacheName)) {
             statistics.tagDrops.increment();
             return null;
         }
@@ -92,11 +92,11 @@ final class SafeCodec {
         if (tagged.isEmpty()) {
             return entries;
         }
-        tags.learnUnknown(tagged);
+        tags.learnUnknown(tagged, cacheName);
         for (int i = 0; i < entries.size(); i++) {
             StoredEntry entry = entries.get(i);
             EntryTags entryTags = (entry != null) ? entry.tags() : null;
-            if (entryTags != null && !tags.isValid(entryTags)) {
+            if (entryTags != null && !tags.isValid(entryTags, cacheName)) {
                 statistics.tagDrops.increment();
                 entries.set(i, null);
             }

@@ -172,7 +172,7 @@ final class Store {
      */
     private void storeLocal(CacheKey key, @Nullable Object value, long ticket) {
         EntryTags entryTags = tagsOf(value);
-        if (keeps(value) && (entryTags == null || tags.isValid(entryTags))) {
+        if (keeps(value) && (entryTags == null || tags.isValid(entryTags, cacheName))) {
             near.fill(key, unwrapNull(value), entryTags, Long.MAX_VALUE, ticket);
         }
     }
@@ -228,7 +228,7 @@ final class Store {
          */
         void fillL1(long ticket) {
             // A load that started before one of its tags was evicted (here or elsewhere) is not kept.
-            if (entryTags != null && !tags.isValid(entryTags)) {
+            if (entryTags != null && !tags.isValid(entryTags, cacheName)) {
                 return;
             }
             near.fill(key, value, entryTags, shared.fillLimit(ttlMillis), ticket);

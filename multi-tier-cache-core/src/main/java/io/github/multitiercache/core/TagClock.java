@@ -39,6 +39,12 @@ import org.jspecify.annotations.Nullable;
  * entry carries its tags and its as-of time ({@link EntryTags}); it is valid only if its as-of time
  * is later than the eviction time of every tag it carries. Nothing scans or deletes entries.
  *
+ * <p><b>Evictions limited to some caches.</b> A tag evicted in cache {@code c} only is recorded, known
+ * and announced under the scoped name {@code c + U+001F + tag} ({@link #scoped}); a tag cannot contain
+ * U+001F, so no tag is ever mistaken for a scoped name. An entry of cache {@code c} is checked against
+ * both its tags' global and scoped times: twice the lookups on the slow path and in one {@code MGET},
+ * nothing on the epoch fast path.
+ *
  * <p><b>Knowledge.</b> Tag → eviction time, in a bounded Caffeine map, merged with max (a stale
  * fetch never lowers a known time). Filled by this instance's evictions (before {@link #evict}
  * returns), by the other instances' messages, and by {@code MGET} of the tags met on a Redis read
@@ -101,13 +107,33 @@ public final class TagClock {
     private volatile int guardEpoch;
     private volatile long retryMillis = RedisRecovery.FIRST_RETRY_MILLIS;
 
+    /** Between a cache's name and a tag in the name of an eviction limited to that cache. */
+    static final char SCOPE = '\u001f';
+
     /**
      * One eviction of a tag, as shown by the endpoint.
      * @param tag the tag
+     * @param cache the cache it was limited to, {@code null} for every cache
      * @param evictedAtMicros its eviction time, epoch microseconds
      * @param origin {@code "local"} (this instance) or {@code "remote"} (another instance's message)
      */
-    public record Eviction(String tag, long evictedAtMicros, String origin) {
+    public record Eviction(String tag, @Nullable String cache, long evictedAtMicros, String origin) {
+
+        static Eviction of(String name, long evictedAtMicros, String origin) {
+            int scope = name.lastIndexOf(SCOPE);
+            return (scope < 0) ? new Eviction(name, null, evictedAtMicros, origin)
+                    : new Eviction(name.substring(scope + 1), name.substring(0, scope), evictedAtMicros, origin);
+        }
+    }
+
+    /**
+     * The name under which an eviction of a tag limited to one cache is recorded, known and announced.
+     * @param cacheName the cache
+     * @param tag the tag
+     * @return {@code cacheName + U+001F + tag}
+     */
+    static String scoped(String cacheName, String tag) {
+        return cacheName + SCOPE + tag;
     }
 
     TagClock(TagStore store, L1Guard guard, Clock clock, Ticker ticker, Delays delays, Executor executor,
@@ -219,6 +245,20 @@ public final class TagClock {
      * @return the eviction time, epoch microseconds, or 0 when no tag was valid
      */
     public long evict(Collection<String> tags) {
+        return evict(tags, List.of());
+    }
+
+    /**
+     * Evicts tags in some caches only: from now on no instance serves an entry of one of these
+     * caches carrying one of the tags that was written before this call; the other caches keep
+     * theirs. Known here before it returns; one Redis command per (cache, tag) and one message.
+     * @param tags the tags
+     * @param cacheNames the caches, none for every cache (then as {@link #evict(Collection)});
+     *        null and blank names are ignored with a warning
+     * @return the eviction time, epoch microseconds, or 0 when no tag (or, given caches, no cache
+     *         name) was valid
+     */
+    public long evict(Collection<String> tags, Collection<String> cacheNames) {
         List<String> valid = new ArrayList<>(tags.size());
         for (String tag : tags) {
             try {
@@ -231,24 +271,40 @@ public final class TagClock {
                 warnings.warn("A tag eviction ignores a bad tag: " + ex.getMessage());
             }
         }
-        if (valid.isEmpty()) {
+        List<String> names = valid;
+        if (!cacheNames.isEmpty() && !valid.isEmpty()) {
+            names = new ArrayList<>(valid.size() * cacheNames.size());
+            for (String cacheName : cacheNames) {
+                if (cacheName == null || cacheName.isBlank()) {
+                    warnings.warn("A tag eviction ignores a null or blank cache name");
+                    continue;
+                }
+                for (String tag : valid) {
+                    String name = scoped(cacheName, tag);
+                    if (!names.contains(name)) {
+                        names.add(name);
+                    }
+                }
+            }
+        }
+        if (names.isEmpty()) {
             return 0;
         }
         long time = evictionTime();
         Map<String, Long> times = new LinkedHashMap<>();
-        for (String tag : valid) {
-            times.put(tag, time);
+        for (String name : names) {
+            times.put(name, time);
             // Owed until Redis takes it, so that a fetch can never hide it meanwhile.
-            owed.merge(tag, time, Math::max);
-            learn(tag, time);
-            remember(new Eviction(tag, time, "local"));
+            owed.merge(name, time, Math::max);
+            learn(name, time);
+            remember(Eviction.of(name, time, "local"));
         }
-        evictions.add(valid.size());
+        evictions.add(names.size());
         long ttl = recordTtlMillis();
         boolean allWritten = true;
-        for (String tag : valid) {
-            if (store.record(tag, time, ttl)) {
-                owed.remove(tag, time);
+        for (String name : names) {
+            if (store.record(name, time, ttl)) {
+                owed.remove(name, time);
             }
             else {
                 allWritten = false;
@@ -275,7 +331,7 @@ public final class TagClock {
                 if (time < horizon) {
                     lastEviction.accumulateAndGet(time, Math::max);
                 }
-                remember(new Eviction(tag, time, "remote"));
+                remember(Eviction.of(tag, time, "remote"));
             }
         });
         received.add(times.size());
@@ -359,9 +415,10 @@ public final class TagClock {
      * Whether a tagged L1 entry may be served: in the epoch it was last found valid, at once;
      * otherwise against the knowledge, without asking Redis (a tag not known is a miss).
      * @param entry a tagged entry
+     * @param cacheName the name of the cache it is in
      * @return whether it may be served
      */
-    public boolean servable(L1Entry entry) {
+    public boolean servable(L1Entry entry, String cacheName) {
         int now = epoch.get();
         if (entry.tagEpoch() == now) {
             return true;
@@ -371,7 +428,7 @@ public final class TagClock {
             return true;
         }
         checkGuard();
-        if (check(tags, false) != Validity.VALID) {
+        if (check(tags, cacheName, false) != Validity.VALID) {
             return false;
         }
         entry.validatedIn(now);
@@ -383,32 +440,41 @@ public final class TagClock {
      * are fetched from Redis, unless the calling thread must not block (a Redis I/O thread): then
      * they are learned in the background and the entry is a miss this time.
      * @param tags the entry's tags
+     * @param cacheName the name of its cache
      * @return whether it is valid
      */
-    boolean isValid(EntryTags tags) {
+    boolean isValid(EntryTags tags, String cacheName) {
         checkGuard();
         boolean mayBlock = !(Thread.currentThread() instanceof FastThreadLocalThread);
-        return check(tags, mayBlock) == Validity.VALID;
+        Validity validity = check(tags, cacheName, mayBlock);
+        if (validity == Validity.UNKNOWN && !mayBlock) {
+            learnLater(tags, cacheName);
+        }
+        return validity == Validity.VALID;
     }
 
     private enum Validity { VALID, EVICTED, UNKNOWN }
 
-    private Validity check(EntryTags tags, boolean fetch) {
+    private Validity check(EntryTags tags, String cacheName, boolean fetch) {
         if (tags.isUnservable()) {
             return Validity.EVICTED;
         }
         List<String> unknown = null;
         for (int i = 0; i < tags.size(); i++) {
             String tag = tags.tag(i);
-            Long time = known.getIfPresent(tag);
-            if (time == null) {
-                if (unknown == null) {
-                    unknown = new ArrayList<>(tags.size() - i);
+            // The tag evicted in every cache, then in this cache only.
+            for (int scope = 0; scope < 2; scope++) {
+                String name = (scope == 0) ? tag : scoped(cacheName, tag);
+                Long time = known.getIfPresent(name);
+                if (time == null) {
+                    if (unknown == null) {
+                        unknown = new ArrayList<>(2 * (tags.size() - i));
+                    }
+                    unknown.add(name);
                 }
-                unknown.add(tag);
-            }
-            else if (tags.asOfMicros() <= time) {
-                return Validity.EVICTED;
+                else if (tags.asOfMicros() <= time) {
+                    return Validity.EVICTED;
+                }
             }
         }
         if (unknown == null) {
@@ -423,8 +489,8 @@ public final class TagClock {
                     + "entries carrying them are misses");
             return Validity.UNKNOWN;
         }
-        for (String tag : unknown) {
-            if (tags.asOfMicros() <= fetched.getOrDefault(tag, 0L)) {
+        for (String name : unknown) {
+            if (tags.asOfMicros() <= fetched.getOrDefault(name, 0L)) {
                 return Validity.EVICTED;
             }
         }
@@ -458,8 +524,9 @@ public final class TagClock {
      * know, so that checking each of them afterwards asks Redis nothing; does nothing on a thread
      * that must not block.
      * @param entries the entries' tags
+     * @param cacheName the name of their cache
      */
-    void learnUnknown(List<EntryTags> entries) {
+    void learnUnknown(List<EntryTags> entries, String cacheName) {
         checkGuard();
         if (Thread.currentThread() instanceof FastThreadLocalThread) {
             return;
@@ -469,6 +536,10 @@ public final class TagClock {
             for (int i = 0; i < entry.size(); i++) {
                 if (known.getIfPresent(entry.tag(i)) == null) {
                     unknown.add(entry.tag(i));
+                }
+                String scoped = scoped(cacheName, entry.tag(i));
+                if (known.getIfPresent(scoped) == null) {
+                    unknown.add(scoped);
                 }
             }
         }
@@ -480,8 +551,9 @@ public final class TagClock {
     /**
      * Learns, in the background, the tags of an entry a thread that must not block could not check.
      * @param tags the entry's tags
+     * @param cacheName the name of its cache
      */
-    void learnLater(EntryTags tags) {
+    void learnLater(EntryTags tags, String cacheName) {
         if (!learning.compareAndSet(false, true)) {
             return;
         }
@@ -490,8 +562,10 @@ public final class TagClock {
                 try {
                     List<String> unknown = new ArrayList<>();
                     for (String tag : tags.tags()) {
-                        if (known.getIfPresent(tag) == null) {
-                            unknown.add(tag);
+                        for (String name : List.of(tag, scoped(cacheName, tag))) {
+                            if (known.getIfPresent(name) == null) {
+                                unknown.add(name);
+                            }
                         }
                     }
                     if (!unknown.isEmpty()) {
@@ -547,6 +621,17 @@ public final class TagClock {
     public @Nullable Long knownEviction(String tag) {
         checkGuard();
         return known.getIfPresent(tag);
+    }
+
+    /**
+     * @param tag a tag
+     * @param cacheName a cache
+     * @return the time this instance knows the tag was evicted in that cache only (epoch
+     *         microseconds), or {@code null}
+     */
+    public @Nullable Long knownEviction(String tag, String cacheName) {
+        checkGuard();
+        return known.getIfPresent(scoped(cacheName, tag));
     }
 
     /** @return the tags evicted by this instance, counted once per tag */

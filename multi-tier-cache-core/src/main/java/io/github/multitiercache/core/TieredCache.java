@@ -130,11 +130,11 @@ public final class TieredCache {
         boolean pins = hot.pins() && backend != null;
         if (settings.l1Enabled()) {
             this.near = NearTier.of(new L1Tier(settings.l1MaximumSize(), context.ticker(), context.executor()), true,
-                    pins, fills, expiry, hotKeys, tags, statistics);
+                    pins, fills, expiry, hotKeys, tags, name, statistics);
         }
         else {
             this.near = pins ? NearTier.of(new L1Tier(4L * hot.maxHotKeys(), context.ticker(), context.executor()),
-                    false, true, fills, expiry, hotKeys, tags, statistics) : NearTier.OFF;
+                    false, true, fills, expiry, hotKeys, tags, name, statistics) : NearTier.OFF;
         }
         if (backend != null) {
             tags.coversEntriesOf(longestLifeInRedis(settings));

@@ -158,6 +158,20 @@ public class MultiTierCacheManager implements CacheManager, SmartInitializingSin
         context.tags().evict(tags);
     }
 
+    /**
+     * Evicts tags from some caches only, on every instance: once this returns, no instance serves an
+     * entry of one of these caches carrying one of the tags that was written before the call; entries
+     * of other caches carrying the tags are kept. As {@link #evictTags(Collection)} otherwise, with
+     * one Redis command per (cache, tag). A name need not belong to a cache created yet (tags are
+     * global to the key prefix: the caches of that name of other managers with the same prefix and
+     * Redis are evicted too).
+     * @param tags the tags
+     * @param cacheNames the caches; none evicts from every cache, as {@link #evictTags(Collection)}
+     */
+    public void evictTags(Collection<String> tags, Collection<String> cacheNames) {
+        context.tags().evict(tags, cacheNames);
+    }
+
     /** Drops every cache's L1 in this instance only. */
     public void clearLocal() {
         caches.values().forEach(cache -> cache.getNativeCache().clearLocal());

@@ -241,4 +241,90 @@ class EngineTagTests {
         a.tags().evict(List.of("t"));
         assertThat(engine.redis.tagRecordTtls.get("t")).isGreaterThan(Duration.ofHours(1).toMillis());
     }
+
+    @Test
+    void anEvictionLimitedToOneCacheDropsItsEntriesOnEveryInstanceAndLeavesTheOtherCachesServing() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache productsA = a.cache("products", leased().build());
+        TieredCache searchesA = a.cache("searches", leased().build());
+        TieredCache productsB = b.cache("products", leased().build());
+        TieredCache searchesB = b.cache("searches", leased().build());
+        productsA.put("1", "product", Set.of("category:1"));
+        searchesA.put("q", "results", Set.of("category:1"));
+        assertThat(productsB.lookup("1")).isNotNull();
+        assertThat(searchesB.lookup("q")).isNotNull();
+        int before = engine.redis.commands.get();
+
+        a.tags().evict(List.of("category:1"), List.of("searches"));
+
+        assertThat(engine.redis.commands.get() - before).as("one command for the (cache, tag)").isEqualTo(1);
+        assertThat(searchesA.lookup("q")).isNull();
+        assertThat(searchesB.lookup("q")).isNull();
+        assertThat(productsA.lookup("1")).extracting(ValueWrapper::get).isEqualTo("product");
+        assertThat(productsB.lookup("1")).extracting(ValueWrapper::get).isEqualTo("product");
+        FastEngine.Node d = engine.node();
+        assertThat(d.cache("searches", leased().build()).lookup("q")).as("a new instance reads the record").isNull();
+        assertThat(d.cache("products", leased().build()).lookup("1")).extracting(ValueWrapper::get)
+                .isEqualTo("product");
+        searchesB.put("q", "new results", Set.of("category:1"));
+        assertThat(searchesA.lookup("q")).as("written after the eviction").extracting(ValueWrapper::get)
+                .isEqualTo("new results");
+        a.tags().evict(List.of("category:1"));
+        assertThat(productsB.lookup("1")).as("an eviction from every cache still reaches it").isNull();
+    }
+
+    @Test
+    void aLostMessageOfAnEvictionLimitedToOneCacheIsCoveredByItsRecordAfterTheGap() {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache searchesA = a.cache("searches", leased().build());
+        TieredCache searchesB = b.cache("searches", leased().build());
+        TieredCache productsB = b.cache("products", leased().build());
+        searchesA.put("q", "results", Set.of("t"));
+        productsB.put("1", "product", Set.of("t"));
+        assertThat(searchesB.lookup("q")).isNotNull();
+        engine.losingMessages = true;
+        a.tags().evict(List.of("t"), List.of("searches"));
+        engine.losingMessages = false;
+        assertThat(searchesB.lookup("q")).as("the message was lost: B serves until it sees the gap").isNotNull();
+        b.guard.invalidateAll();
+        assertThat(searchesB.lookup("q")).isNull();
+        assertThat(b.tags().knownEviction("t", "searches")).isPositive();
+        assertThat(b.tags().knownEviction("t")).as("not evicted from every cache").isZero();
+        assertThat(productsB.lookup("1")).extracting(ValueWrapper::get).isEqualTo("product");
+    }
+
+    @Test
+    void aTagWithAControlCharacterIsRefusedSoThatNoTagCanPassForAnEvictionLimitedToACache() {
+        FastEngine.Node a = engine.node();
+        TieredCache searches = a.cache("searches", leased().build());
+        searches.put("q", "results", Set.of("t"));
+        assertThat(a.tags().evict(List.of("searches" + TagClock.SCOPE + "t"))).as("refused").isZero();
+        assertThat(searches.lookup("q")).extracting(ValueWrapper::get).isEqualTo("results");
+        searches.put("k", "v", Set.of("line\nbreak"));
+        assertThat(searches.insight().tagsInL1("k")).as("the bad tag is left out").isEmpty();
+        assertThat(a.tags().evict(List.of("t"), java.util.Arrays.asList(null, " "))).as("no valid cache").isZero();
+        assertThat(searches.lookup("q")).isNotNull();
+    }
+
+    @Test
+    void aTagUnknownOnAThreadThatMustNotBlockIsAMissAndIsLearnedInTheBackgroundForTheNextRead() throws Exception {
+        FastEngine.Node a = engine.node();
+        a.cache("c", leased().build()).put("k", "v", Set.of("t"));
+        FastEngine.Node b = engine.node();
+        TieredCache cacheB = b.cache("c", leased().l1Enabled(false).build());
+        List<Object> reads = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            // A Redis I/O thread: the check may not ask Redis for the tag's record.
+            Thread io = new io.netty.util.concurrent.FastThreadLocalThread(() -> {
+                ValueWrapper hit = cacheB.lookup("k");
+                reads.add((hit != null) ? hit.get() : "miss");
+            });
+            io.start();
+            io.join();
+        }
+        assertThat(reads).containsExactly("miss", "v");
+        assertThat(b.tags().fetches()).isEqualTo(1);
+    }
 }

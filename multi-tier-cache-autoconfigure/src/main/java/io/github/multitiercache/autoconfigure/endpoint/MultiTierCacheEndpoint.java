@@ -151,18 +151,24 @@ public class MultiTierCacheEndpoint {
     }
 
     /**
-     * Evicts a key from both tiers and tells every other instance to drop its L1 copy.
+     * Evicts a key from both tiers and tells every other instance to drop its L1 copy; on the path
+     * {@code tags/{tag}}, evicts a tag.
      * @param cache the cache name
      * @param key the key's text form, in path segments
      * @param cacheManager the manager's bean name, needed only when the cache name is not unique
+     * @param cacheNames for a tag only: the caches its eviction is limited to (comma-separated), all
+     *        when absent
      * @return what was evicted
      * @throws InvalidEndpointRequestException (400) when there is no such cache
      */
     @DeleteOperation
     public OperationResponseBody evict(@Selector String cache, @Selector(match = Match.ALL_REMAINING) String[] key,
-            @Nullable String cacheManager) {
+            @Nullable String cacheManager, @Nullable String cacheNames) {
         if (TAGS.equals(cache)) {
-            return evictTag(keyText(key), cacheManager);
+            return evictTag(keyText(key), cacheManager, names(cacheNames));
+        }
+        if (cacheNames != null) {
+            throw new InvalidEndpointRequestException("cacheNames applies to a tag eviction only", "Invalid parameter");
         }
         Target target = find(cache, cacheManager);
         if (target == null) {
@@ -190,11 +196,27 @@ public class MultiTierCacheEndpoint {
 
     // ---- tags (DELETE and GET /tags/{tag}, routed by evict and key) --------------------------------
 
-    private TagEvictionDescriptor evictTag(String tag, @Nullable String cacheManager) {
+    private static List<String> names(@Nullable String cacheNames) {
+        if (cacheNames == null) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        for (String name : cacheNames.split(",")) {
+            if (!name.isBlank()) {
+                names.add(name.strip());
+            }
+        }
+        if (names.isEmpty()) {
+            throw new InvalidEndpointRequestException("cacheNames names no cache", "Invalid parameter");
+        }
+        return names;
+    }
+
+    private TagEvictionDescriptor evictTag(String tag, @Nullable String cacheManager, List<String> cacheNames) {
         Map<String, Long> evictedAt = new LinkedHashMap<>();
         cacheManagers.forEach((name, manager) -> {
             if (cacheManager == null || cacheManager.equals(name)) {
-                long time = manager.getContext().tags().evict(List.of(tag));
+                long time = manager.getContext().tags().evict(List.of(tag), cacheNames);
                 if (time == 0) {
                     throw new InvalidEndpointRequestException("'" + tag + "' is not a valid tag", "Invalid tag");
                 }
@@ -205,23 +227,35 @@ public class MultiTierCacheEndpoint {
             throw new InvalidEndpointRequestException("No multi-tier cache manager named '" + cacheManager + "'",
                     "No such cache manager");
         }
-        return new TagEvictionDescriptor(tag, evictedAt);
+        return new TagEvictionDescriptor(tag, cacheNames, evictedAt);
     }
 
     private TagDescriptor tag(String tag, @Nullable String cacheManager) {
         Map<String, @Nullable Long> known = new LinkedHashMap<>();
+        Map<String, Map<String, Long>> knownByCache = new LinkedHashMap<>();
         cacheManagers.forEach((name, manager) -> {
             if (cacheManager == null || cacheManager.equals(name)) {
-                known.put(name, manager.getContext().tags().knownEviction(tag));
+                TagClock clock = manager.getContext().tags();
+                known.put(name, clock.knownEviction(tag));
+                Map<String, Long> caches = new LinkedHashMap<>();
+                for (String cacheName : manager.getCacheNames()) {
+                    Long time = clock.knownEviction(tag, cacheName);
+                    if (time != null && time > 0) {
+                        caches.put(cacheName, time);
+                    }
+                }
+                if (!caches.isEmpty()) {
+                    knownByCache.put(name, caches);
+                }
             }
         });
-        return new TagDescriptor(tag, known);
+        return new TagDescriptor(tag, known, knownByCache);
     }
 
     private static TagsDescriptor tags(TagClock clock) {
         return new TagsDescriptor(clock.evictions(), clock.evictionsReceived(), clock.fetches(), clock.owedRecords(),
                 clock.recordTtlMillis(), clock.recentEvictions().stream()
-                        .map(eviction -> new TagEvictionEvent(eviction.tag(),
+                        .map(eviction -> new TagEvictionEvent(eviction.tag(), eviction.cache(),
                                 Instant.ofEpochSecond(0, eviction.evictedAtMicros() * 1_000), eviction.origin()))
                         .toList());
     }
@@ -229,19 +263,24 @@ public class MultiTierCacheEndpoint {
     /**
      * The outcome of evicting a tag.
      * @param tag the tag
+     * @param cacheNames the caches the eviction was limited to, empty for all
      * @param evictedAtMicros its eviction time by manager bean name, epoch microseconds
      */
-    public record TagEvictionDescriptor(String tag, Map<String, Long> evictedAtMicros)
+    public record TagEvictionDescriptor(String tag, List<String> cacheNames, Map<String, Long> evictedAtMicros)
             implements OperationResponseBody {
     }
 
     /**
      * What this instance knows of a tag.
      * @param tag the tag
-     * @param knownEvictionMicros by manager bean name: its last eviction known here, epoch microseconds
-     *        ({@code 0}: never evicted, as far as Redis said; {@code null}: not known here now)
+     * @param knownEvictionMicros by manager bean name: its last eviction from every cache known here,
+     *        epoch microseconds ({@code 0}: never evicted, as far as Redis said; {@code null}: not known
+     *        here now)
+     * @param knownCacheEvictionMicros by manager bean name, then cache name: its last eviction limited
+     *        to that cache known here (caches with none known are left out)
      */
-    public record TagDescriptor(String tag, Map<String, @Nullable Long> knownEvictionMicros)
+    public record TagDescriptor(String tag, Map<String, @Nullable Long> knownEvictionMicros,
+            Map<String, Map<String, Long>> knownCacheEvictionMicros)
             implements OperationResponseBody {
     }
 
@@ -261,10 +300,11 @@ public class MultiTierCacheEndpoint {
     /**
      * One tag eviction.
      * @param tag the tag
+     * @param cache the cache it was limited to, {@code null} for every cache
      * @param evictedAt its eviction time
      * @param origin {@code local} or {@code remote}
      */
-    public record TagEvictionEvent(String tag, Instant evictedAt, String origin) {
+    public record TagEvictionEvent(String tag, @Nullable String cache, Instant evictedAt, String origin) {
     }
 
     // ---- lookups -----------------------------------------------------------------------------

@@ -162,6 +162,7 @@ class MultiTierCacheEndpointJsonTests {
             cacheManagers.*.tags.owedRecords number
             cacheManagers.*.tags.recordTtlMillis number
             cacheManagers.*.tags.recent[].tag string
+            cacheManagers.*.tags.recent[].cache string
             cacheManagers.*.tags.recent[].evictedAt string
             cacheManagers.*.tags.recent[].origin string
             """ + CACHE.lines().map(line -> "cacheManagers.*.caches.*." + line + "\n")
@@ -293,7 +294,7 @@ class MultiTierCacheEndpointJsonTests {
                         42, 42, 0, 0, 0, 0, Instant.parse("2026-11-22T17:19:15.208Z"), 1.316),
                 Map.of("cacheManager", new CacheManagerDescriptor(Map.of("books", cache()),
                         new MultiTierCacheEndpoint.TagsDescriptor(3, 5, 2, 0, 660_000, List.of(
-                                new MultiTierCacheEndpoint.TagEvictionEvent("product:42",
+                                new MultiTierCacheEndpoint.TagEvictionEvent("product:42", "books",
                                         Instant.parse("2026-11-22T17:19:15.208123Z"), "local"))))));
     }
 

@@ -165,6 +165,27 @@ class MultiTierCacheEndpointTests {
     }
 
     @Test
+    void aTagEvictionLimitedByCacheNamesDropsTheTagInThoseCachesOnly() throws Exception {
+        MultiTierCache trending = instanceA.getBean(MultiTierCacheManager.class).getCache("trending");
+        books(instanceA).put("8", "Eden", java.util.Set.of("author:lem"));
+        trending.put("8", "Eden", java.util.Set.of("author:lem"));
+
+        DocumentContext evicted = json(delete("/multitiercache/tags/author:lem?cacheNames=books"), 200);
+
+        assertThat(evicted.<List<String>>read("$.cacheNames")).containsExactly("books");
+        assertThat(books(instanceA).get("8")).isNull();
+        await().atMost(Duration.ofSeconds(2)).until(() -> books(instanceB).get("8") == null);
+        assertThat(trending.get("8")).as("another cache keeps it").isNotNull();
+        assertThat(instanceB.getBean(MultiTierCacheManager.class).getCache("trending").get("8")).isNotNull();
+        DocumentContext tag = json(get("/multitiercache/tags/author:lem"), 200);
+        assertThat(tag.read("$.knownCacheEvictionMicros.cacheManager.books", Long.class))
+                .isEqualTo(evicted.read("$.evictedAtMicros.cacheManager", Long.class));
+        assertThat(json(get("/multitiercache"), 200).read("$.cacheManagers.cacheManager.tags.recent[0].cache",
+                String.class)).isEqualTo("books");
+        assertThat(delete("/multitiercache/books/8?cacheNames=books").statusCode()).as("not for a key").isEqualTo(400);
+    }
+
+    @Test
     void oneKeyShowsWhichTiersHoldItAndForHowLong() throws Exception {
         books(instanceA).put("42", "Hyperion");
         books(instanceA).put("shelf/3", "Ubik");

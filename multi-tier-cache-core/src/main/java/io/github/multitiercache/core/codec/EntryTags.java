@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * The tags an entry carries and its "as-of" time: the entry is valid only while every one of its
  * tags was last evicted before that time (see {@code docs/tags.md}).
  *
- * <p>Contract: immutable; at least one tag, each non-blank, at most {@value #MAX_TAG_BYTES} bytes in
+ * <p>Contract: immutable; at least one tag, each non-blank and free of control characters, at most {@value #MAX_TAG_BYTES} bytes in
  * UTF-8, at most {@value #MAX_TAGS} tags, no duplicates. The as-of time is in epoch microseconds:
  * for a load the time it started, for a put the time of the put.
  */
@@ -73,11 +73,19 @@ public final class EntryTags {
     /**
      * Checks one tag.
      * @param tag the tag
-     * @throws IllegalArgumentException when it is blank or longer than {@value #MAX_TAG_BYTES} bytes
+     * @throws IllegalArgumentException when it is blank, longer than {@value #MAX_TAG_BYTES} bytes, or
+     *         holds a control character (U+0000 to U+001F, U+007F to U+009F: U+001F separates a cache's
+     *         name from a tag in an eviction limited to that cache)
      */
     public static void check(@Nullable String tag) {
         if (tag == null || tag.isBlank()) {
             throw new IllegalArgumentException("a tag must not be null or blank");
+        }
+        for (int i = 0; i < tag.length(); i++) {
+            if (Character.isISOControl(tag.charAt(i))) {
+                throw new IllegalArgumentException("a tag must not hold control characters: '"
+                        + tag.substring(0, Math.min(40, tag.length())).replaceAll("\\p{Cntrl}", "?") + "'");
+            }
         }
         if (tag.length() > MAX_TAG_BYTES || tag.getBytes(StandardCharsets.UTF_8).length > MAX_TAG_BYTES) {
             throw new IllegalArgumentException("a tag is at most " + MAX_TAG_BYTES + " bytes in UTF-8: '"
