@@ -26,6 +26,10 @@ enum TagMeters implements MultiTierCacheMeterContributor {
                         + " written")
                 .register(registry);
         Tags manager = Tags.of(tags.stream().filter(tag -> tag.getKey().equals("cache.manager")).toList());
+        if (registry.find(EVICTIONS).tags(manager).functionCounter() != null) {
+            // Registered by another cache of the manager: registering again would be refused with a warning.
+            return;
+        }
         FunctionCounter.builder(EVICTIONS, cache.tags(), TagClock::evictions)
                 .tags(manager)
                 .tag("origin", "local")

@@ -13,6 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.github.multitiercache.autoconfigure.MultiTierCacheAutoConfiguration;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.core.l1.L1Tier;
@@ -29,6 +33,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
 import org.springframework.boot.cache.autoconfigure.metrics.CacheMetricsAutoConfiguration;
@@ -189,6 +194,42 @@ class MultiTierCacheMetricsTests {
                     .functionCounter().count()).isEqualTo(1);
             assertThat(bindings.count("books")).isEqualTo(1);
         });
+    }
+
+    @Test
+    void tagMetersCountDropsPerCacheAndEvictionsOncePerManagerWithoutARefusedRegistration() {
+        // Micrometer warns of a refused registration once per JVM, then logs it at DEBUG: listen at DEBUG.
+        Logger micrometer = (Logger) LoggerFactory.getLogger("io.micrometer");
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.start();
+        Level level = micrometer.getLevel();
+        micrometer.setLevel(Level.DEBUG);
+        micrometer.addAppender(events);
+        try {
+            contextRunner.run(context -> {
+                MeterRegistry registry = context.getBean(MeterRegistry.class);
+                MultiTierCacheManager manager = context.getBean(MultiTierCacheManager.class);
+                MultiTierCache books = manager.getCache("books");
+                MultiTierCache late = manager.getCache("late");
+                books.put("1", "Dune", Set.of("author:herbert"));
+                late.put("1", "Dune", Set.of("author:herbert"));
+
+                manager.evictTags(List.of("author:herbert"));
+                assertThat(books.get("1")).isNull();
+
+                assertThat(counter(registry, "multitier.cache.tag.drops")).as("its L1 copy, then its Redis copy")
+                        .isEqualTo(2);
+                assertThat(registry.get("multitier.cache.tag.evictions").tags("cache.manager", "cacheManager", "origin",
+                        "local").functionCounters()).singleElement()
+                        .satisfies(counter -> assertThat(counter.count()).isEqualTo(1));
+            });
+        }
+        finally {
+            micrometer.detachAppender(events);
+            micrometer.setLevel(level);
+        }
+        assertThat(events.list).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(message -> message.contains("already registered"));
     }
 
     @Test
