@@ -2,7 +2,6 @@ package io.github.multitiercache.sample;
 
 import java.math.BigDecimal;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -11,31 +10,25 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Profile;
 import org.springframework.stereotype.Repository;
 
 /**
- * The products, in memory, and deliberately slow: every call waits {@code sample.repository.delay}
- * (200 ms by default) like a remote database would, and the reads are counted, so the demo can
- * show which requests the caches answered.
+ * The products in memory, the default: nothing to install, and nothing kept across restarts. Not
+ * used with the profile {@code postgres} ({@link JdbcProductRepository}).
  *
  * <p>Thread-safe. Seeded with five products, ids 1 to 5, and their stock levels.
  */
 @Repository
-public class ProductRepository {
+@Profile("!" + JdbcProductRepository.PROFILE)
+public class InMemoryProductRepository implements ProductRepository {
 
     private final ConcurrentMap<Long, Product> products = new ConcurrentHashMap<>();
     private final ConcurrentMap<Long, Integer> stock = new ConcurrentHashMap<>();
-    private final AtomicLong findByIdCalls = new AtomicLong();
-    private final AtomicLong findAllByIdCalls = new AtomicLong();
-    private final AtomicLong findAllByIdKeys = new AtomicLong();
-    private final AtomicLong searchCalls = new AtomicLong();
-    private final AtomicLong stockCalls = new AtomicLong();
-    private final AtomicLong featuredCalls = new AtomicLong();
-    private final Duration delay;
+    private final RepositoryCalls calls;
     private final Clock clock;
 
     /**
@@ -44,9 +37,10 @@ public class ProductRepository {
      * @param clock the clock stamping {@link Product#updatedAt()}; the system UTC clock if there is no
      *        {@link Clock} bean
      */
-    public ProductRepository(RepositoryProperties properties, ObjectProvider<Clock> clock) {
-        this.delay = properties.delay();
+    public InMemoryProductRepository(RepositoryProperties properties, ObjectProvider<Clock> clock) {
+        this.calls = new RepositoryCalls(properties.delay());
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        // The same products as the postgres profile's schema script, db/products.sql.
         seed(1, "Espresso machine", "249.00", 12);
         seed(2, "Espresso cups (set of 4)", "19.90", 40);
         seed(3, "Coffee grinder", "89.50", 7);
@@ -54,26 +48,15 @@ public class ProductRepository {
         seed(5, "Milk frother", "39.99", 0);
     }
 
-    /**
-     * Reads one product, slowly.
-     * @param id the product's id
-     * @return the product, or {@code null} if there is none with this id
-     */
+    @Override
     public @Nullable Product findById(long id) {
-        findByIdCalls.incrementAndGet();
-        simulateLatency();
+        calls.findById();
         return products.get(id);
     }
 
-    /**
-     * Reads many products in one query, as slowly as one.
-     * @param ids the products' ids
-     * @return the products found, by id; an id without a product is absent
-     */
+    @Override
     public Map<Long, Product> findAllById(Collection<Long> ids) {
-        findAllByIdCalls.incrementAndGet();
-        findAllByIdKeys.addAndGet(ids.size());
-        simulateLatency();
+        calls.findAllById(ids.size());
         Map<Long, Product> found = new LinkedHashMap<>();
         for (Long id : ids) {
             Product product = products.get(id);
@@ -84,14 +67,9 @@ public class ProductRepository {
         return found;
     }
 
-    /**
-     * Finds the products whose name starts with a prefix, ignoring case, slowly.
-     * @param prefix the prefix; empty matches every product
-     * @return the matching products, by id
-     */
+    @Override
     public List<Product> findByNamePrefix(String prefix) {
-        searchCalls.incrementAndGet();
-        simulateLatency();
+        calls.search();
         String lowerCasePrefix = prefix.toLowerCase(Locale.ROOT);
         return products.values().stream()
                 .filter(product -> product.name().toLowerCase(Locale.ROOT).startsWith(lowerCasePrefix))
@@ -99,13 +77,9 @@ public class ProductRepository {
                 .toList();
     }
 
-    /**
-     * Picks the products featured on the home page, slowly: those in stock, three at most, by id.
-     * @return the featured products
-     */
+    @Override
     public List<Product> findFeatured() {
-        featuredCalls.incrementAndGet();
-        simulateLatency();
+        calls.featured();
         return products.values().stream()
                 .filter(product -> stock.getOrDefault(product.id(), 0) > 0)
                 .sorted(Comparator.comparingLong(Product::id))
@@ -113,70 +87,37 @@ public class ProductRepository {
                 .toList();
     }
 
-    /**
-     * Counts the units of a product in stock, slowly.
-     * @param id the product's id
-     * @return the stock level, stamped with the current time, or {@code null} if there is no product
-     *         with this id
-     */
+    @Override
     public @Nullable StockLevel stockOf(long id) {
-        stockCalls.incrementAndGet();
-        simulateLatency();
+        calls.stock();
         if (!products.containsKey(id)) {
             return null;
         }
         return new StockLevel(id, stock.getOrDefault(id, 0), clock.instant());
     }
 
-    /**
-     * Creates or replaces a product, slowly.
-     * @param id the product's id
-     * @param name its name
-     * @param price its price
-     * @return the product as stored, stamped with the current time
-     */
+    @Override
     public Product save(long id, String name, BigDecimal price) {
-        simulateLatency();
+        calls.write();
         Product product = new Product(id, name, price, clock.instant());
         products.put(id, product);
         return product;
     }
 
-    /**
-     * Deletes a product, slowly.
-     * @param id the product's id
-     * @return whether there was a product with this id
-     */
+    @Override
     public boolean deleteById(long id) {
-        simulateLatency();
+        calls.write();
         stock.remove(id);
         return products.remove(id) != null;
     }
 
-    /**
-     * How often the reads have run so far.
-     * @return the read counts
-     */
+    @Override
     public LoaderCalls loaderCalls() {
-        return new LoaderCalls(findByIdCalls.get(), findAllByIdCalls.get(), findAllByIdKeys.get(), searchCalls.get(),
-                stockCalls.get(), featuredCalls.get());
+        return calls.counts();
     }
 
     private void seed(long id, String name, String price, int available) {
         products.put(id, new Product(id, name, new BigDecimal(price), clock.instant()));
         stock.put(id, available);
-    }
-
-    private void simulateLatency() {
-        if (delay.isZero() || delay.isNegative()) {
-            return;
-        }
-        try {
-            Thread.sleep(delay.toMillis());
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while reading the products", ex);
-        }
     }
 }
