@@ -5,7 +5,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import javax.sql.DataSource;
+
 import com.jayway.jsonpath.JsonPath;
+import io.github.multitiercache.cdc.CdcConsumer;
 import io.github.multitiercache.core.TieredCache;
 import io.github.multitiercache.sample.redis.EmbeddedRedisEnvironmentPostProcessor;
 import io.github.multitiercache.spring.MultiTierCacheManager;
@@ -18,6 +21,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.cache.CacheManager;
+import org.springframework.context.ApplicationContext;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.http.HttpStatus;
@@ -62,6 +66,9 @@ class ProductApiTests {
     @Autowired
     private CacheManager cacheManager;
 
+    @Autowired
+    private ApplicationContext context;
+
     private RestClient http;
 
     @BeforeEach
@@ -80,6 +87,13 @@ class ProductApiTests {
         assertThat(environment.getProperty("spring.data.redis.port", Integer.class)).isEqualTo(redis.port());
         assertThat(environment.getPropertySources().contains(
                 EmbeddedRedisEnvironmentPostProcessor.PROPERTY_SOURCE_NAME)).isFalse();
+    }
+
+    @Test
+    void withoutThePostgresProfileTheProductsAreInMemoryAndNothingNeedsADatabase() {
+        assertThat(repository).isInstanceOf(InMemoryProductRepository.class);
+        assertThat(context.getBeanNamesForType(DataSource.class)).isEmpty();
+        assertThat(context.getBeanNamesForType(CdcConsumer.class)).isEmpty();
     }
 
     @Test
