@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -91,7 +92,8 @@ public final class CdcConsumer implements SmartLifecycle {
         this.applier = applier;
         this.redis = redis;
         String base = keyPrefix + ":__cdc:" + properties.getSlotName();
-        this.lease = new RedisLease(redis, base + ":lease", properties.getLeaseTtl());
+        this.lease = new RedisLease(Objects.requireNonNull(redis.getConnectionFactory(), "connection factory"),
+                base + ":lease", properties.getLeaseTtl());
         this.offsetKey = base + ":offsets";
         this.topicPrefix = (keyPrefix + "_" + properties.getSlotName()).replaceAll("[^A-Za-z0-9_.-]", "_");
     }
@@ -169,7 +171,10 @@ public final class CdcConsumer implements SmartLifecycle {
                 }
                 return;
             }
-            if (lease.renew()) {
+            // Waited for at most a third of the TTL and no longer than the lease is known valid: a renewal
+            // Redis does not answer by then is lost (below), not waited for until Redis's own timeout.
+            long validFor = leaseValidUntil - attemptedAt;
+            if (lease.renew(validFor > 0 ? Duration.ofNanos(validFor) : lease.commandTimeout())) {
                 leaseValidUntil = attemptedAt + lease.ttl().toNanos();
             } else {
                 logger.warn("Change data capture: the lease " + lease.key()
