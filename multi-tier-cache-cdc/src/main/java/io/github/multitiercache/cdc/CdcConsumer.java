@@ -1,6 +1,7 @@
 package io.github.multitiercache.cdc;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,9 +86,16 @@ public final class CdcConsumer implements SmartLifecycle {
 
     private volatile @Nullable String lastError;
 
-    CdcConsumer(CdcProperties properties, List<String> tables, ChangeApplier applier, StringRedisTemplate redis,
+    private final CdcMapping mapping;
+
+    /** The replica identity of the mapped tables, once this instance checked it; null before. */
+    private volatile @Nullable List<CdcStatus.TableIdentity> replicaIdentity;
+
+    CdcConsumer(CdcProperties properties, CdcMapping mapping, ChangeApplier applier, StringRedisTemplate redis,
             String keyPrefix) {
         this.properties = properties;
+        this.mapping = mapping;
+        List<String> tables = new ArrayList<>(mapping.tables());
         this.tables = List.copyOf(tables);
         this.applier = applier;
         this.redis = redis;
@@ -198,6 +206,22 @@ public final class CdcConsumer implements SmartLifecycle {
         }
     }
 
+    /**
+     * Once per instance, when it first starts consuming (retried at each engine start until the database
+     * answers): warns for each mapped table whose old rows miss columns the mapping reads.
+     */
+    private void checkReplicaIdentity() {
+        if (replicaIdentity != null) {
+            return;
+        }
+        try {
+            replicaIdentity = List.copyOf(ReplicaIdentityCheck.check(properties, mapping, tables));
+        } catch (SQLException | RuntimeException e) {
+            logger.info("Change data capture: cannot check the replica identity of " + tables
+                    + " yet (retried when the engine starts again): " + e.getMessage());
+        }
+    }
+
     private boolean engineStopped() {
         synchronized (lock) {
             Future<?> run = engineRun;
@@ -251,7 +275,11 @@ public final class CdcConsumer implements SmartLifecycle {
             engine = created;
             engineThread = thread;
             engineStarts++;
-            engineRun = thread.submit(created);
+            // On the engine's thread, not the lease's: the database may be slow to answer.
+            engineRun = thread.submit(() -> {
+                checkReplicaIdentity();
+                created.run();
+            });
         }
     }
 
@@ -373,7 +401,8 @@ public final class CdcConsumer implements SmartLifecycle {
         return new CdcStatus(state, holding, lease.key(), properties.getSlotName(), applier.lastLsn(),
                 applier.lastCommitAt(), applier.lastLagMillis(), applier.changesSeen.sum(),
                 applier.keysEvicted.sum(), applier.tagsEvicted.sum(), applier.cachesCleared.sum(),
-                applier.mappingFailures.sum(), engineStarts, lastError);
+                applier.mappingFailures.sum(), engineStarts, lastError,
+                Objects.requireNonNullElse(replicaIdentity, List.of()));
     }
 
     /** @return whether this instance holds the lease */

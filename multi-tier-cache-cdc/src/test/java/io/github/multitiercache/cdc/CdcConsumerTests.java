@@ -121,6 +121,20 @@ class CdcConsumerTests {
     }
 
     @Test
+    void theHolderShowsATableWithoutReplicaIdentityFullWhoseTagsReadAnotherColumnWithTheFix() {
+        execute(postgres, "ALTER TABLE " + name + " REPLICA IDENTITY DEFAULT");
+        ConfigurableApplicationContext a = instance();
+        awaitStreaming(a);
+
+        assertThat(consumer(a).status().replicaIdentity()).singleElement().satisfies(table -> {
+            assertThat(table.table()).isEqualTo("public." + name);
+            assertThat(table.replicaIdentity()).isEqualTo("DEFAULT");
+            assertThat(table.columnsMissed()).containsExactly("category_id", "qty");
+            assertThat(table.fix()).isEqualTo("ALTER TABLE public." + name + " REPLICA IDENTITY FULL;");
+        });
+    }
+
+    @Test
     void anUpdateEvictsTheRowsKeyFromRedisAndFromTheL1OfEveryInstanceUnderTheKeyOfCacheableFindLong() {
         ConfigurableApplicationContext a = instance();
         awaitStreaming(a);

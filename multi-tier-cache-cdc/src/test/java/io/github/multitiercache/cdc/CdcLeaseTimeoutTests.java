@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 import io.github.multitiercache.testsupport.FaultProxy;
@@ -71,6 +70,6 @@ class CdcLeaseTimeoutTests {
         CdcMapping mapping = SpelCdcMapping.of(Map.of("public.products", table));
         ChangeApplier applier = new ChangeApplier(mapping, name -> null, null, CdcMeters.NONE, Clock.systemUTC());
         StringRedisTemplate redis = new StringRedisTemplate(factory);
-        return new CdcConsumer(properties, List.of("public.products"), applier, redis, "lease");
+        return new CdcConsumer(properties, mapping, applier, redis, "lease");
     }
 }
