@@ -95,8 +95,7 @@ public final class CdcConsumer implements SmartLifecycle {
             String keyPrefix) {
         this.properties = properties;
         this.mapping = mapping;
-        List<String> tables = new ArrayList<>(mapping.tables());
-        this.tables = List.copyOf(tables);
+        this.tables = List.copyOf(mapping.tables());
         this.applier = applier;
         this.redis = redis;
         String base = keyPrefix + ":__cdc:" + properties.getSlotName();
@@ -278,6 +277,11 @@ public final class CdcConsumer implements SmartLifecycle {
             // On the engine's thread, not the lease's: the database may be slow to answer.
             engineRun = thread.submit(() -> {
                 checkReplicaIdentity();
+                synchronized (lock) {
+                    if (engine != created) {
+                        return; // stopped meanwhile
+                    }
+                }
                 created.run();
             });
         }

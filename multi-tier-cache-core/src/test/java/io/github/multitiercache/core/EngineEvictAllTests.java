@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 
+import io.github.multitiercache.core.stampede.StampedeSettings;
 import org.junit.jupiter.api.Test;
 
 import static io.github.multitiercache.core.FastEngine.leased;
@@ -94,7 +95,10 @@ class EngineEvictAllTests {
 
     @Test
     void aLoadUnderWayOnThisInstanceWhenItsKeyIsEvictedDoesNotFillL1() {
-        TieredCache a = engine.instance("c", CacheSettings.defaults().toBuilder().ttlJitter(0).build());
+        // Without the lease, so that only the fill guard stands between the load and L1.
+        TieredCache a = engine.instance("c", CacheSettings.defaults().toBuilder().ttlJitter(0)
+                .stampede(new StampedeSettings(false, Duration.ofSeconds(10), Duration.ofSeconds(2),
+                        StampedeSettings.OnTimeout.LOAD)).build());
 
         Object loaded = a.get(0, () -> {
             a.evictAll(List.of(0));
