@@ -15,8 +15,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * {@code evictAll} against real Redis, standalone and a 3-master cluster: what crosses the network
- * for a hundred keys (seen with {@code MONITOR}, or counted with {@code INFO commandstats}), and the
- * other instance's L1 told over the invalidation bus.
+ * for a hundred keys (seen with {@code MONITOR}, or counted with {@code INFO commandstats}), the
+ * other instance's L1 told over the invalidation bus, and a hot key's replicas deleted on a cluster.
  */
 class EvictAllRedisTests {
 
@@ -72,6 +72,27 @@ class EvictAllRedisTests {
             assertThat(unlinks.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(slots);
             assertThat(IDS).allSatisfy(id -> assertThat(cluster.nodeForKey("evc:items:" + id)
                     .command("EXISTS", "evc:items:" + id)).isEqualTo(0L));
+        }
+    }
+
+    @Test
+    void theReplicasOfAHotKeyOnAClusterGoWithItInTheBatch() {
+        RedisCluster cluster = RedisCluster.shared();
+        try (TestRedis one = TestRedis.cluster(cluster.nodeAddresses(), "evh")) {
+            TieredCache cache = one.cache("products", HotKeyReplicationClusterTests.REPLICATED);
+            HotKeyReplicationClusterTests.putUntilStored(cache, "flash-sale", "v1");
+            cache.put("other", "o1");
+            HotKeyReplicationClusterTests.readUntilReplicated(cache, "flash-sale");
+            List<String> replicas = cache.insight().replicaKeysOf("flash-sale");
+            assertThat(replicas).hasSize(3).allSatisfy(key ->
+                    assertThat(HotKeyReplicationClusterTests.raw(key)).isNotNull());
+
+            cache.evictAll(List.of("other", "flash-sale"));
+
+            assertThat(HotKeyReplicationClusterTests.raw("evh:products:flash-sale")).isNull();
+            assertThat(HotKeyReplicationClusterTests.raw("evh:products:other")).isNull();
+            assertThat(replicas).allSatisfy(key -> assertThat(HotKeyReplicationClusterTests.raw(key)).as(key).isNull());
+            assertThat(cache.lookup("flash-sale")).isNull();
         }
     }
 }
