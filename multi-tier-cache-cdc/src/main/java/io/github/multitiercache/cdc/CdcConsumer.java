@@ -1,10 +1,12 @@
 package io.github.multitiercache.cdc;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -84,14 +86,21 @@ public final class CdcConsumer implements SmartLifecycle {
 
     private volatile @Nullable String lastError;
 
-    CdcConsumer(CdcProperties properties, List<String> tables, ChangeApplier applier, StringRedisTemplate redis,
+    private final CdcMapping mapping;
+
+    /** The replica identity of the mapped tables, once this instance checked it; null before. */
+    private volatile @Nullable List<CdcStatus.TableIdentity> replicaIdentity;
+
+    CdcConsumer(CdcProperties properties, CdcMapping mapping, ChangeApplier applier, StringRedisTemplate redis,
             String keyPrefix) {
         this.properties = properties;
-        this.tables = List.copyOf(tables);
+        this.mapping = mapping;
+        this.tables = List.copyOf(mapping.tables());
         this.applier = applier;
         this.redis = redis;
         String base = keyPrefix + ":__cdc:" + properties.getSlotName();
-        this.lease = new RedisLease(redis, base + ":lease", properties.getLeaseTtl());
+        this.lease = new RedisLease(Objects.requireNonNull(redis.getConnectionFactory(), "connection factory"),
+                base + ":lease", properties.getLeaseTtl());
         this.offsetKey = base + ":offsets";
         this.topicPrefix = (keyPrefix + "_" + properties.getSlotName()).replaceAll("[^A-Za-z0-9_.-]", "_");
     }
@@ -169,7 +178,10 @@ public final class CdcConsumer implements SmartLifecycle {
                 }
                 return;
             }
-            if (lease.renew()) {
+            // Waited for at most a third of the TTL and no longer than the lease is known valid: a renewal
+            // Redis does not answer by then is lost (below), not waited for until Redis's own timeout.
+            long validFor = leaseValidUntil - attemptedAt;
+            if (lease.renew(validFor > 0 ? Duration.ofNanos(validFor) : lease.commandTimeout())) {
                 leaseValidUntil = attemptedAt + lease.ttl().toNanos();
             } else {
                 logger.warn("Change data capture: the lease " + lease.key()
@@ -190,6 +202,22 @@ public final class CdcConsumer implements SmartLifecycle {
         if (holding && engineStopped() && System.nanoTime() - engineFailedAt
                 >= properties.getRestartDelay().toNanos()) {
             startEngine();
+        }
+    }
+
+    /**
+     * Once per instance, when it first starts consuming (retried at each engine start until the database
+     * answers): warns for each mapped table whose old rows miss columns the mapping reads.
+     */
+    private void checkReplicaIdentity() {
+        if (replicaIdentity != null) {
+            return;
+        }
+        try {
+            replicaIdentity = List.copyOf(ReplicaIdentityCheck.check(properties, mapping, tables));
+        } catch (SQLException | RuntimeException e) {
+            logger.info("Change data capture: cannot check the replica identity of " + tables
+                    + " yet (retried when the engine starts again): " + e.getMessage());
         }
     }
 
@@ -246,7 +274,16 @@ public final class CdcConsumer implements SmartLifecycle {
             engine = created;
             engineThread = thread;
             engineStarts++;
-            engineRun = thread.submit(created);
+            // On the engine's thread, not the lease's: the database may be slow to answer.
+            engineRun = thread.submit(() -> {
+                checkReplicaIdentity();
+                synchronized (lock) {
+                    if (engine != created) {
+                        return; // stopped meanwhile
+                    }
+                }
+                created.run();
+            });
         }
     }
 
@@ -368,7 +405,8 @@ public final class CdcConsumer implements SmartLifecycle {
         return new CdcStatus(state, holding, lease.key(), properties.getSlotName(), applier.lastLsn(),
                 applier.lastCommitAt(), applier.lastLagMillis(), applier.changesSeen.sum(),
                 applier.keysEvicted.sum(), applier.tagsEvicted.sum(), applier.cachesCleared.sum(),
-                applier.mappingFailures.sum(), engineStarts, lastError);
+                applier.mappingFailures.sum(), engineStarts, lastError,
+                Objects.requireNonNullElse(replicaIdentity, List.of()));
     }
 
     /** @return whether this instance holds the lease */

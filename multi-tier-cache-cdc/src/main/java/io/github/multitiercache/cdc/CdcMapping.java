@@ -30,6 +30,17 @@ public interface CdcMapping {
     void evictionsOf(String table, Map<String, @Nullable Object> row, CdcEvictions into);
 
     /**
+     * The columns the mapping of a table reads. The consumer checks at start that PostgreSQL sends them in
+     * the old row of updates and deletes (the table's {@code REPLICA IDENTITY}), and warns when it does not.
+     * @param table {@code schema.table}
+     * @return the column names, or {@code null} when not known (the default): the table is then expected
+     *         to have {@code REPLICA IDENTITY FULL}
+     */
+    default @Nullable Set<String> columnsOf(String table) {
+        return null;
+    }
+
+    /**
      * The caches a {@code TRUNCATE} of the table clears.
      * @param table {@code schema.table}
      * @return the cache names

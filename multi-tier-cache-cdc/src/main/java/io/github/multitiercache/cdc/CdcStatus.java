@@ -1,6 +1,7 @@
 package io.github.multitiercache.cdc;
 
 import java.time.Instant;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -21,8 +22,23 @@ import org.jspecify.annotations.Nullable;
  * @param mappingFailures rows whose mapping failed
  * @param engineStarts how often this instance started the engine
  * @param lastError the last engine error, or null
+ * @param replicaIdentity the replica identity of each mapped table, as the holder checked it when it
+ *        started consuming; empty on an instance that has not (a standby) or could not reach the database
  */
 public record CdcStatus(String state, boolean leaseHolder, String leaseKey, String slotName, @Nullable Long lastLsn,
         @Nullable Instant lastCommitAt, long lastLagMillis, long changesSeen, long keysEvicted, long tagsEvicted,
-        long cachesCleared, long mappingFailures, long engineStarts, @Nullable String lastError) {
+        long cachesCleared, long mappingFailures, long engineStarts, @Nullable String lastError,
+        List<TableIdentity> replicaIdentity) {
+
+    /**
+     * Whether PostgreSQL sends the old values of the columns a table's mapping reads.
+     * @param table {@code schema.table}
+     * @param replicaIdentity FULL, DEFAULT (the primary key), INDEX, NOTHING, or NOT FOUND
+     * @param identityColumns the columns an old row carries without FULL (the key's or the index's)
+     * @param columnsMissed the columns the mapping reads whose old values are not sent; empty when all are
+     * @param fix the statement that makes the table send them, or null when nothing is missed
+     */
+    public record TableIdentity(String table, String replicaIdentity, List<String> identityColumns,
+            List<String> columnsMissed, @Nullable String fix) {
+    }
 }

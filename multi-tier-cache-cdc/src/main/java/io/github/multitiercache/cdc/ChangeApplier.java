@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
+import io.github.multitiercache.spring.MultiTierCache;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.apache.kafka.connect.data.Field;
@@ -20,9 +21,9 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache;
 
 /**
- * Turns a batch of Debezium change records into evictions and makes them: each key once per batch
- * through the cache's {@code evict} (Redis delete, the other instances' L1 told over the bus, retried
- * while Redis is down), whole caches cleared for a {@code TRUNCATE}, and the batch's tags in one call of
+ * Turns a batch of Debezium change records into evictions and makes them: each key once per batch,
+ * the keys of one cache together through {@link MultiTierCache#evictAll} (one Redis round trip per node,
+ * one bus message telling the other instances' L1, deletes retried while Redis is down), whole caches cleared for a {@code TRUNCATE}, and the batch's tags in one call of
  * the {@link CdcTagEvictor}. A row whose mapping fails is logged (at most once per
  * {@value #LOG_INTERVAL_SECONDS} s, with the number of failures meanwhile) and counted; the rest of the
  * batch goes on.
@@ -144,15 +145,7 @@ final class ChangeApplier {
             if (cache == null) {
                 continue;
             }
-            int done = 0;
-            for (Object key : entry.getValue()) {
-                try {
-                    cache.evict(key);
-                    done++;
-                } catch (RuntimeException e) {
-                    mappingFailed(entry.getKey(), "evict", null, e);
-                }
-            }
+            int done = evictKeys(entry.getKey(), cache, entry.getValue());
             keysEvicted.add(done);
             meters.evicted("key", done);
         }
@@ -162,6 +155,34 @@ final class ChangeApplier {
             tagsEvicted.add(tags.size());
             meters.evicted("tag", tags.size());
         }
+    }
+
+    /**
+     * Evicts a batch's keys of one cache: a multi-tier cache in one call ({@link MultiTierCache#evictAll}:
+     * one Redis round trip per node, one bus message), any other cache key by key.
+     * @return how many keys were evicted
+     */
+    private int evictKeys(String name, Cache cache, Set<Object> keys) {
+        if (cache instanceof MultiTierCache multiTier) {
+            try {
+                multiTier.evictAll(keys);
+                return keys.size();
+            } catch (RuntimeException e) {
+                // Not expected (Redis trouble is owed, not thrown): evict key by key, each failure reported.
+                logger.debug("Change data capture: evicting " + keys.size() + " keys of " + name
+                        + " at once failed, evicting them one by one: " + e);
+            }
+        }
+        int done = 0;
+        for (Object key : keys) {
+            try {
+                cache.evict(key);
+                done++;
+            } catch (RuntimeException e) {
+                mappingFailed(name, "evict", null, e);
+            }
+        }
+        return done;
     }
 
     private static @Nullable Map<String, @Nullable Object> row(Struct value, String image) {

@@ -70,8 +70,7 @@ public final class MultiTierCacheCdcAutoConfiguration {
         ChangeApplier applier = new ChangeApplier(mapping, cacheManager::getCache, evictor,
                 meters.getIfAvailable(() -> CdcMeters.NONE), Clock.systemUTC());
         StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
-        return new CdcConsumer(properties, new ArrayList<>(mapping.tables()), applier, redis,
-                cacheProperties.getKeyPrefix());
+        return new CdcConsumer(properties, mapping, applier, redis, cacheProperties.getKeyPrefix());
     }
 
     /**

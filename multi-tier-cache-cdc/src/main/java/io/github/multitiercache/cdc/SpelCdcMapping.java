@@ -16,6 +16,12 @@ import org.springframework.expression.ExpressionException;
 import org.springframework.expression.ParserContext;
 import org.springframework.expression.common.CompositeStringExpression;
 import org.springframework.expression.common.LiteralExpression;
+import org.springframework.expression.spel.SpelNode;
+import org.springframework.expression.spel.ast.CompoundExpression;
+import org.springframework.expression.spel.ast.Indexer;
+import org.springframework.expression.spel.ast.PropertyOrFieldReference;
+import org.springframework.expression.spel.ast.StringLiteral;
+import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.expression.spel.support.SimpleEvaluationContext;
 
@@ -144,6 +150,48 @@ public final class SpelCdcMapping implements CdcMapping {
             return text.toString();
         }
         return expression.getValue(context);
+    }
+
+    /**
+     * The columns the table's templates read: the names at the head of every expression
+     * ({@code #{id}}, {@code #{100 / qty}}, {@code #{name.length}} reads {@code name}).
+     */
+    @Override
+    public @Nullable Set<String> columnsOf(String table) {
+        TableRules rules = tables.get(table);
+        if (rules == null) {
+            return null;
+        }
+        Set<String> columns = new LinkedHashSet<>();
+        rules.keys().forEach(rule -> columnsOf(rule.key(), columns));
+        rules.tags().forEach(tag -> columnsOf(tag, columns));
+        return columns;
+    }
+
+    private static void columnsOf(Expression expression, Set<String> into) {
+        if (expression instanceof CompositeStringExpression composite) {
+            for (Expression part : composite.getExpressions()) {
+                columnsOf(part, into);
+            }
+        } else if (expression instanceof SpelExpression spel) {
+            columnsOf(spel.getAST(), into);
+        }
+    }
+
+    private static void columnsOf(SpelNode node, Set<String> into) {
+        if (node instanceof PropertyOrFieldReference reference) {
+            into.add(reference.getName());
+        } else if (node instanceof Indexer && node.getChildCount() == 1 && node.getChild(0) instanceof StringLiteral) {
+            // #{['id']}: an index into the row
+            into.add(String.valueOf(((StringLiteral) node.getChild(0)).getLiteralValue().getValue()));
+        } else if (node instanceof CompoundExpression && node.getChildCount() > 0) {
+            // #{name.length}: the row's column is the head, the rest reads its value
+            columnsOf(node.getChild(0), into);
+        } else {
+            for (int i = 0; i < node.getChildCount(); i++) {
+                columnsOf(node.getChild(i), into);
+            }
+        }
     }
 
     @Override

@@ -12,6 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.github.multitiercache.testsupport.PostgresServer;
 import io.github.multitiercache.testsupport.RedisServer;
@@ -95,6 +97,41 @@ class CdcConsumerTests {
 
     private String redisKey(long id) {
         return name + ":products:" + id;
+    }
+
+    @Test
+    void tenRowsChangedInOneTransactionLeaveRedisWithFewerDeletesThanRows() {
+        ConfigurableApplicationContext a = instance();
+        awaitStreaming(a);
+        for (long id = 1; id <= 10; id++) {
+            service(a).find(id);
+        }
+        redis.command("CONFIG", "RESETSTAT");
+
+        execute(postgres, "UPDATE " + name + " SET name = 'changed' WHERE id <= 10");
+
+        await().atMost(WAIT).until(() -> consumer(a).status().keysEvicted() == 10);
+        for (long id = 1; id <= 10; id++) {
+            assertThat(redis.command("EXISTS", redisKey(id))).isEqualTo(0L);
+        }
+        // The keys of a batch go in one UNLINK; one transaction may arrive in more than one batch.
+        Matcher unlinks = Pattern.compile("cmdstat_unlink:calls=(\\d+)").matcher(redis.info("commandstats"));
+        assertThat(unlinks.find()).isTrue();
+        assertThat(Long.parseLong(unlinks.group(1))).isLessThan(10);
+    }
+
+    @Test
+    void theHolderShowsATableWithoutReplicaIdentityFullWhoseTagsReadAnotherColumnWithTheFix() {
+        execute(postgres, "ALTER TABLE " + name + " REPLICA IDENTITY DEFAULT");
+        ConfigurableApplicationContext a = instance();
+        awaitStreaming(a);
+
+        assertThat(consumer(a).status().replicaIdentity()).singleElement().satisfies(table -> {
+            assertThat(table.table()).isEqualTo("public." + name);
+            assertThat(table.replicaIdentity()).isEqualTo("DEFAULT");
+            assertThat(table.columnsMissed()).containsExactly("category_id", "qty");
+            assertThat(table.fix()).isEqualTo("ALTER TABLE public." + name + " REPLICA IDENTITY FULL;");
+        });
     }
 
     @Test

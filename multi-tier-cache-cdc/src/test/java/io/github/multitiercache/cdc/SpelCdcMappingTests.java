@@ -40,6 +40,15 @@ class SpelCdcMappingTests {
     }
 
     @Test
+    void theColumnsATableReadsAreTheHeadsOfItsTemplatesExpressions() {
+        SpelCdcMapping mapping = mapping(table("products", "p-#{id}", "category:#{category_id}", "per-unit:#{100 / qty}",
+                "name:#{name.length}", "code:#{['sku']}"));
+
+        assertThat(mapping.columnsOf("public.products")).containsExactly("id", "category_id", "qty", "name", "sku");
+        assertThat(mapping.columnsOf("public.other")).isNull();
+    }
+
+    @Test
     void aKeyThatIsOneExpressionKeepsTheColumnsTypeAndHasTheKeyTextOfCacheableFindLong() {
         CdcEvictions evictions = new CdcEvictions();
         // Debezium gives an int8 column as a Long, an int4 as an Integer.

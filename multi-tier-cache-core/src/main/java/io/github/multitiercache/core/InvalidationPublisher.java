@@ -1,5 +1,6 @@
 package io.github.multitiercache.core;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
@@ -35,6 +36,18 @@ public interface InvalidationPublisher {
      * @param keyText the key's stable text form
      */
     void keysChanged(String cacheName, String keyText);
+
+    /**
+     * Many keys of a cache were evicted at once. An implementation that batches its messages sends
+     * them together; by default each key is announced as by {@link #keysChanged(String, String)}.
+     * @param cacheName the cache
+     * @param keyTexts the keys' stable text forms
+     */
+    default void keysChanged(String cacheName, Collection<String> keyTexts) {
+        for (String keyText : keyTexts) {
+            keysChanged(cacheName, keyText);
+        }
+    }
 
     /**
      * A cache was cleared.

@@ -1,5 +1,6 @@
 package io.github.multitiercache.core;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -62,6 +63,18 @@ final class RedisRecovery {
         long removed = shared.delete(key);
         if (removed < 0) {
             owe(key);
+        }
+        return removed;
+    }
+
+    /**
+     * Deletes many keys from Redis at once, or owes Redis the delete of each when it does not answer.
+     * @return the number of keys removed, negative when the deletes are owed
+     */
+    long deleteAll(List<CacheKey> keys) {
+        long removed = shared.deleteAll(keys);
+        if (removed < 0) {
+            keys.forEach(this::owe);
         }
         return removed;
     }

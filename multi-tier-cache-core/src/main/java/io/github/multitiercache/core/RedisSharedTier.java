@@ -152,6 +152,26 @@ final class RedisSharedTier implements SharedTier {
     }
 
     @Override
+    public long deleteAll(List<CacheKey> keys) {
+        List<byte[]> redisKeys = new ArrayList<>(2 * keys.size());
+        for (CacheKey key : keys) {
+            byte[] lockKey = lockKey(key.redisKey());
+            if (lockKey != null) {
+                // Before the value, as in delete: a load under way cannot write it back.
+                redisKeys.add(lockKey);
+            }
+            redisKeys.add(key.redisKey());
+        }
+        long removed = batches.deleteAll(redisKeys);
+        CompletableFuture<?>[] replicas = new CompletableFuture<?>[keys.size()];
+        for (int i = 0; i < replicas.length; i++) {
+            replicas[i] = hotKeys.deletedAsync(keys.get(i).text());
+        }
+        HotKeyReplicas.await(CompletableFuture.allOf(replicas));
+        return removed;
+    }
+
+    @Override
     public long clear() {
         long locks = (coordinator != null) ? redis.deleteMatching(keys.locksPattern()) : 0;
         long removed = (locks < 0) ? -1 : redis.deleteMatching(keys.valuesPattern());

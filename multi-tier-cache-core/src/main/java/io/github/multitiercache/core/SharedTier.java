@@ -102,6 +102,16 @@ interface SharedTier {
     }
 
     /**
+     * As {@link #delete} for many keys at once: each key with its lock (the lock named first) and,
+     * when hot, its replicas, in one round trip per Redis node.
+     * @return the number of keys removed, locks included; negative when Redis did not answer, and
+     *         then any of them may still be present
+     */
+    default long deleteAll(List<CacheKey> keys) {
+        return 0;
+    }
+
+    /**
      * Removes every key of the cache: locks first, so that no load under way can write its value
      * after the values are gone, then values, then replicas (SCAN and UNLINK on every master).
      * @return the number of values removed, negative when Redis did not answer

@@ -2,6 +2,7 @@ package io.github.multitiercache.core;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -560,6 +561,38 @@ public final class TieredCache {
         present |= recovery.delete(key) > 0;
         publisher.keysChanged(name, key.text());
         return present;
+    }
+
+    /**
+     * Removes many keys from both tiers and tells the other instances: for each key what
+     * {@link #evict(Object)} does, with the Redis deletes sent together ({@code UNLINK}, one per slot,
+     * pipelined: one round trip per node) and the other instances told together. A delete Redis did
+     * not take is owed and retried for each key, as for a single evict.
+     * @param keys the keys; duplicates count once, a {@code null} key is skipped (and logged)
+     */
+    public void evictAll(Collection<?> keys) {
+        Map<String, CacheKey> inRedis = new LinkedHashMap<>();
+        for (Object key : keys) {
+            if (key == null) {
+                bypass("a null key");
+                continue;
+            }
+            CacheKey cacheKey = this.keys.keyOrLocal(key);
+            if (inRedis.containsKey(cacheKey.text())) {
+                continue;
+            }
+            statistics.evictions.increment();
+            fills.bump(cacheKey.text());
+            near.invalidate(cacheKey);
+            if (!cacheKey.local()) {
+                inRedis.put(cacheKey.text(), cacheKey);
+            }
+        }
+        if (inRedis.isEmpty()) {
+            return;
+        }
+        recovery.deleteAll(List.copyOf(inRedis.values()));
+        publisher.keysChanged(name, List.copyOf(inRedis.keySet()));
     }
 
     /**

@@ -171,6 +171,20 @@ public class MultiTierCache implements Cache {
         return engine.evict(key);
     }
 
+    /**
+     * Evicts many keys at once: each as {@link #evict(Object)} does (L1 here, the Redis entry, its
+     * lock and a hot key's replicas, every other instance's L1; a delete Redis does not take is
+     * retried until it does), with the Redis deletes sent together, one round trip per Redis node,
+     * and the other instances told in one message. Each key counts as one eviction.
+     * <pre>{@code
+     * cache.evictAll(List.of(17L, 18L, 19L));
+     * }</pre>
+     * @param keys the keys; duplicates count once, a {@code null} key is skipped
+     */
+    public void evictAll(Collection<?> keys) {
+        engine.evictAll(keys);
+    }
+
     @Override
     public void clear() {
         engine.clear();

@@ -213,7 +213,7 @@ class BulkReadRedisTests {
      * before fails (and is served without Redis, as it should be), which would change what a test
      * counts.
      */
-    private static void awaitUp(TestRedis... instances) {
+    static void awaitUp(TestRedis... instances) {
         for (TestRedis instance : instances) {
             await().atMost(Duration.ofSeconds(20)).until(() -> instance.tier.set(
                     "bulk:warm-up".getBytes(StandardCharsets.UTF_8), new byte[] { 1 }, 1000)
@@ -266,7 +266,7 @@ class BulkReadRedisTests {
      * {@code MONITOR}: what a script runs inside Redis is left out, so each command is one that
      * crossed the network.
      */
-    private static Map<String, Long> clientCommands(RedisServer redis, Runnable action) throws Exception {
+    static Map<String, Long> clientCommands(RedisServer redis, Runnable action) throws Exception {
         String marker = "end-of-" + System.nanoTime();
         try (Socket socket = new Socket(redis.host(), redis.port())) {
             socket.setSoTimeout(10_000);
@@ -290,7 +290,7 @@ class BulkReadRedisTests {
         }
     }
 
-    private static Map<String, Long> commandCalls(RedisServer redis) {
+    static Map<String, Long> commandCalls(RedisServer redis) {
         Map<String, Long> calls = new TreeMap<>();
         Matcher matcher = CALLS.matcher(redis.info("commandstats"));
         while (matcher.find()) {

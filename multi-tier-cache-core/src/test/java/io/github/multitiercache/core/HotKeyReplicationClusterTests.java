@@ -28,7 +28,7 @@ class HotKeyReplicationClusterTests {
 
     private static final Pattern GET_CALLS = Pattern.compile("cmdstat_get:calls=(\\d+)");
 
-    private static final CacheSettings REPLICATED = CacheSettings.defaults().toBuilder()
+    static final CacheSettings REPLICATED = CacheSettings.defaults().toBuilder()
             .l1Enabled(false).l2Ttl(Duration.ofMinutes(10)).ttlJitter(0)
             .hotKeys(new HotKeySettings(true, Duration.ofSeconds(1), 100, 8, 1024, Duration.ZERO, 3))
             .build();
@@ -48,19 +48,19 @@ class HotKeyReplicationClusterTests {
         }
     }
 
-    private static Object raw(String key) {
+    static Object raw(String key) {
         return cluster.nodeForKey(key).command("GET", key);
     }
 
     /** Puts a value, again if the first write timed out (a fresh cluster connection is slow to start). */
-    private static void putUntilStored(TieredCache cache, String key, String value) {
+    static void putUntilStored(TieredCache cache, String key, String value) {
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             cache.put(key, value);
             return cache.lookup(key) != null;
         });
     }
 
-    private static void readUntilReplicated(TieredCache cache, String key) {
+    static void readUntilReplicated(TieredCache cache, String key) {
         readUntilHot(cache, key);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
             for (int i = 0; i < 50; i++) {

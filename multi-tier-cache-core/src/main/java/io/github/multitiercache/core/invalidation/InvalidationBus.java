@@ -2,6 +2,7 @@ package io.github.multitiercache.core.invalidation;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -222,6 +223,12 @@ public final class InvalidationBus implements InvalidationPublisher, MessageList
     @Override
     public void keysChanged(String cacheName, String keyText) {
         outbox.keyChanged(cacheName, keyText);
+    }
+
+    /** Queues every key before sending: they leave together, split only by {@code max-keys-per-message}. */
+    @Override
+    public void keysChanged(String cacheName, Collection<String> keyTexts) {
+        outbox.keysChanged(cacheName, keyTexts);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.github.multitiercache.core.invalidation;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -80,6 +81,19 @@ final class Outbox {
         synchronized (queueLock) {
             if (!queuedClears.contains(cacheName)) {
                 queuedKeys.computeIfAbsent(cacheName, name -> new LinkedHashSet<>()).add(keyText);
+            }
+        }
+        sendQueued();
+    }
+
+    /** Queues changed keys of one cache and sends the queue once, if the bus may send now. */
+    void keysChanged(String cacheName, Collection<String> keyTexts) {
+        if (keyTexts.isEmpty()) {
+            return;
+        }
+        synchronized (queueLock) {
+            if (!queuedClears.contains(cacheName)) {
+                queuedKeys.computeIfAbsent(cacheName, name -> new LinkedHashSet<>()).addAll(keyTexts);
             }
         }
         sendQueued();

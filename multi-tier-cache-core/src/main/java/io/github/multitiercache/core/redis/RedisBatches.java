@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RedisBatches {
 
-    /** The most keys one {@code MGET} names: a larger read is split, and the parts pipelined. */
+    /** The most keys one {@code MGET} or {@code UNLINK} names: a larger call is split, and the parts pipelined. */
     static final int MGET_CHUNK = 500;
 
     private final RedisTier redis;
@@ -90,6 +90,38 @@ public final class RedisBatches {
             }
             return CompletableFuture.allOf(sets);
         }) != RedisTier.FAILED;
+    }
+
+    /**
+     * Deletes many keys: {@code UNLINK} (one per slot on a cluster, at most {@value #MGET_CHUNK} keys
+     * each), pipelined, so one round trip per node. On one node the commands run in the order of
+     * {@code keys}; keys of one slot that fall in one chunk go in the same command, at once.
+     * @param keys the Redis keys
+     * @return the number of keys removed (0 when the commands were sent from an I/O thread without
+     *         waiting for the reply), or -1 when Redis is unavailable
+     */
+    public long deleteAll(List<byte[]> keys) {
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        List<CompletableFuture<Long>> parts = new ArrayList<>();
+        Object reply = redis.execute("UNLINK", true, commands -> {
+            for (int from = 0; from < keys.size(); from += MGET_CHUNK) {
+                byte[][] chunk = keys.subList(from, Math.min(keys.size(), from + MGET_CHUNK)).toArray(new byte[0][]);
+                parts.add(commands.unlink(chunk).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
+        });
+        if (reply == RedisTier.FAILED) {
+            return -1;
+        }
+        long removed = 0;
+        for (CompletableFuture<Long> part : parts) {
+            // Not yet answered only when sent from an I/O thread.
+            Long count = (part.isDone() && !part.isCompletedExceptionally()) ? part.join() : null;
+            removed += (count != null) ? count : 0;
+        }
+        return removed;
     }
 
     /**
