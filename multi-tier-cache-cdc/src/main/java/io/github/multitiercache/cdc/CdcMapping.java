@@ -46,4 +46,13 @@ public interface CdcMapping {
      * @return the cache names
      */
     Set<String> cachesOf(String table);
+
+    /**
+     * The tags a {@code TRUNCATE} of the table evicts: those that do not depend on a row.
+     * @param table {@code schema.table}
+     * @return the tags; none by default
+     */
+    default Set<String> constantTagsOf(String table) {
+        return Set.of();
+    }
 }

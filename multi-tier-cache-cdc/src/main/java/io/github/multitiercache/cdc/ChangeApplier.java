@@ -94,6 +94,7 @@ final class ChangeApplier {
             try {
                 if ("t".equals(op)) {
                     mapping.cachesOf(table).forEach(evictions::clear);
+                    mapping.constantTagsOf(table).forEach(evictions::tag);
                 } else {
                     Map<String, @Nullable Object> before = row(value, "before");
                     Map<String, @Nullable Object> after = row(value, "after");

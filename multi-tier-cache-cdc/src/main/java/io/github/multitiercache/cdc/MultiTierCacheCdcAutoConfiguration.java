@@ -51,7 +51,8 @@ public final class MultiTierCacheCdcAutoConfiguration {
     CdcMapping multiTierCacheCdcMapping(CdcProperties properties) {
         if (properties.getTables().isEmpty()) {
             throw new IllegalStateException("multi-tier-cache.cdc.enabled=true but multi-tier-cache.cdc.tables maps no"
-                    + " table; map at least one (see docs/cdc.md) or define a CdcMapping bean");
+                    + " table; map at least one, its name in brackets and quotes in YAML so that the dot is kept"
+                    + " (\"[public.products]\":), see docs/cdc.md, or define a CdcMapping bean");
         }
         return SpelCdcMapping.of(properties.getTables());
     }

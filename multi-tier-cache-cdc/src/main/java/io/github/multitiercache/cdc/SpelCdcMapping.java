@@ -31,7 +31,9 @@ import org.springframework.expression.spel.support.SimpleEvaluationContext;
  * expression gives the column's value itself (a {@code Long} for an int8 column), so the key is the
  * one {@code @Cacheable find(Long id)} caches under; any other template gives text. A template whose
  * expression yields {@code null} (a column that is null, or absent from a delete's key-only image)
- * evicts nothing. The evaluation context is read-only and reaches the row's columns only.
+ * evicts nothing. A tag template may be a constant ({@code products:all}: every change evicts it); a
+ * key template must hold an expression. The evaluation context is read-only and reaches the row's
+ * columns only.
  */
 public final class SpelCdcMapping implements CdcMapping {
 
@@ -64,11 +66,11 @@ public final class SpelCdcMapping implements CdcMapping {
                 if (evict.getCache().isBlank()) {
                     throw new IllegalArgumentException(where + ".cache is missing");
                 }
-                keys.add(new KeyRule(evict.getCache(), parse(where + ".key", evict.getKey())));
+                keys.add(new KeyRule(evict.getCache(), parse(where + ".key", evict.getKey(), false)));
             }
             List<Expression> tags = new ArrayList<>();
             for (int i = 0; i < spec.getTags().size(); i++) {
-                tags.add(parse("multi-tier-cache.cdc.tables[" + table + "].tags[" + i + "]", spec.getTags().get(i)));
+                tags.add(parse("multi-tier-cache.cdc.tables[" + table + "].tags[" + i + "]", spec.getTags().get(i), true));
             }
             if (keys.isEmpty() && tags.isEmpty()) {
                 throw new IllegalArgumentException("multi-tier-cache.cdc.tables[" + table
@@ -79,7 +81,12 @@ public final class SpelCdcMapping implements CdcMapping {
         return new SpelCdcMapping(Collections.unmodifiableMap(rules));
     }
 
-    private static Expression parse(String where, String template) {
+    /**
+     * @param constant whether a template without expression is allowed: a tag every change of the
+     *        table evicts (the tag of a list of all its rows) may be; a key may not, since a key
+     *        template that forgot its {@code #{...}} would evict one wrong entry for every row
+     */
+    private static Expression parse(String where, String template, boolean constant) {
         if (template.isBlank()) {
             throw new IllegalArgumentException(where + " is empty");
         }
@@ -90,7 +97,7 @@ public final class SpelCdcMapping implements CdcMapping {
             throw new IllegalArgumentException(where + ": cannot parse the SpEL template '" + template + "': "
                     + e.getMessage(), e);
         }
-        if (expression instanceof LiteralExpression) {
+        if (expression instanceof LiteralExpression && !constant) {
             throw new IllegalArgumentException(where + ": the template '" + template
                     + "' has no #{...} expression, so every row would evict the same entry");
         }
@@ -203,6 +210,21 @@ public final class SpelCdcMapping implements CdcMapping {
         Set<String> names = new LinkedHashSet<>();
         rules.keys().forEach(rule -> names.add(rule.cache()));
         return names;
+    }
+
+    @Override
+    public Set<String> constantTagsOf(String table) {
+        TableRules rules = tables.get(table);
+        if (rules == null) {
+            return Set.of();
+        }
+        Set<String> tags = new LinkedHashSet<>();
+        for (Expression tag : rules.tags()) {
+            if (tag instanceof LiteralExpression literal) {
+                tags.add(literal.getExpressionString());
+            }
+        }
+        return tags;
     }
 
     private record KeyRule(String cache, Expression key) {

@@ -108,7 +108,18 @@ class SpelCdcMappingTests {
     }
 
     @Test
-    void aTemplateWithoutExpressionAndABadTableNameAreRejected() {
+    void aConstantTagIsEvictedByEveryRowOfItsTableAndByATruncate() {
+        CdcEvictions evictions = new CdcEvictions();
+        SpelCdcMapping mapping = mapping(table("products", "#{id}", "products:all", "product:#{id}"));
+        mapping.evictionsOf("public.products", row("id", 1L), evictions);
+        mapping.evictionsOf("public.products", row("id", 2L), evictions);
+        assertThat(evictions.tags()).containsExactlyInAnyOrder("products:all", "product:1", "product:2");
+        assertThat(mapping.constantTagsOf("public.products")).containsExactly("products:all");
+        assertThat(mapping.constantTagsOf("public.other")).isEmpty();
+    }
+
+    @Test
+    void aKeyTemplateWithoutExpressionAndABadTableNameAreRejected() {
         assertThatThrownBy(() -> mapping(table("products", "id")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no #{...} expression");
         Map<String, CdcProperties.Table> tables = Map.of("products", table("products", "#{id}"));
