@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.TieredCache;
@@ -22,17 +23,37 @@ import org.springframework.cache.Cache;
  * failing. {@link #retrieve(Object)} and {@link #retrieve(Object, Supplier)} do not block on Redis,
  * so {@code CompletableFuture}, {@code Mono} and {@code Flux} returning {@code @Cacheable} methods
  * work.
+ *
+ * <p><b>Tags of annotated methods.</b> The values of a {@code @MultiTierCacheable} method with
+ * {@code tags} carry them, whatever the method returns. Each read or write of the method's caches
+ * that Spring makes on the calling thread finds the method's {@link TagFrame} bound there:
+ * {@link #get(Object, Callable)} and {@link #retrieve(Object, Supplier)} ({@code sync = true}) hand
+ * its tag function to the load, whose as-of time is when the loader started; {@link #put} tags the
+ * value with it, as of the call's start. A {@code CompletableFuture}, {@code Mono} or {@code Flux}
+ * method without {@code sync} is put later, on the thread that completes it, where no frame is
+ * bound: its miss in {@link #retrieve(Object)} records the frame as pending for the key (see
+ * {@link PendingTags}), and the put takes the tags and the call's start from that record.
+ * This was chosen over carrying the frame with the future (Spring builds the chain, not us) and over
+ * tagging every value of the cache: a record costs a map entry per call that missed, and a put of a
+ * key with no pending call costs one lookup of an empty map.
  */
 public class MultiTierCache implements Cache {
 
     private final TieredCache engine;
+    private final PendingTags pending;
 
     /**
      * Adapts an engine cache.
      * @param engine the engine cache
      */
     public MultiTierCache(TieredCache engine) {
+        this(engine, System::nanoTime);
+    }
+
+    /** @param nanoClock the time of pending tagged calls */
+    MultiTierCache(TieredCache engine, LongSupplier nanoClock) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.pending = new PendingTags(nanoClock);
     }
 
     @Override
@@ -71,18 +92,43 @@ public class MultiTierCache implements Cache {
         return (frame == null) ? engine.get(key, valueLoader) : engine.get(key, valueLoader, frame::tagsOf);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>Within a tagged {@code @MultiTierCacheable} call, a miss records the call as pending for the
+     * key, so that the value Spring puts once the method's future completes carries its tags.
+     */
     @Override
     public @Nullable CompletableFuture<?> retrieve(Object key) {
+        TagFrame frame = TagFrame.of(engine.name());
         CompletableFuture<@Nullable ValueWrapper> result = engine.retrieve(key);
+        if (frame != null) {
+            if (result == null) {
+                pending.register(key, frame);
+            }
+            else {
+                // Recorded before Spring's stages, which run after this one, see the miss.
+                result = result.whenComplete((wrapper, error) -> {
+                    if (wrapper == null) {
+                        pending.register(key, frame);
+                    }
+                });
+            }
+        }
         if (result == null || engine.settings().cacheNullValues()) {
             return result;
         }
         return result.thenApply(wrapper -> (wrapper != null) ? wrapper.get() : null);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>Within a tagged {@code @MultiTierCacheable} call ({@code sync = true}), the loaded value
+     * carries the call's tags, as of when the loader started.
+     */
     @Override
     public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
-        return engine.retrieve(key, valueLoader);
+        TagFrame frame = TagFrame.of(engine.name());
+        return (frame == null) ? engine.retrieve(key, valueLoader) : engine.retrieve(key, valueLoader, frame::tagsOf);
     }
 
     /**
@@ -121,14 +167,19 @@ public class MultiTierCache implements Cache {
         return engine.getAll(keys);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>Within a tagged {@code @MultiTierCacheable} call, or while such a call of the key is pending
+     * (see {@link #retrieve(Object)}), the value carries the call's tags as of the call's start.
+     */
     @Override
     public void put(Object key, @Nullable Object value) {
-        TagFrame frame = TagFrame.of(engine.name());
-        if (frame == null) {
+        PendingTags.PutTags tags = pending.of(key, TagFrame.of(engine.name()));
+        if (tags == null) {
             engine.put(key, value);
         }
         else {
-            engine.putLoaded(key, value, frame::tagsOf, frame.asOfMicros());
+            engine.putLoaded(key, value, tags::tagsOf, tags.asOfMicros());
         }
     }
 
