@@ -98,8 +98,16 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
         return AnnotatedMethods.find(method, targetClass, MultiTierCacheable.class);
     }
 
-    /** The tags of one annotated method and the caches they apply to. */
-    private record Tagging(TagExpressions tags, Set<String> cacheNames) {
+    /**
+     * The tags of one annotated method and the caches they apply to.
+     * @param completesLater whether it returns a future or a publisher, whose value Spring puts later
+     */
+    private record Tagging(TagExpressions tags, Set<String> cacheNames, boolean completesLater) {
+    }
+
+    private static boolean completesLater(Class<?> returnType) {
+        return CompletableFuture.class.isAssignableFrom(returnType)
+                || ReactiveAdapterRegistry.getSharedInstance().getAdapter(returnType) != null;
     }
 
     /** A call's method and arguments: equal calls give a value the same tags. */
@@ -144,7 +152,7 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
                     return invocation.proceed();
                 }
                 tagging = new Tagging(new TagExpressions(annotation.tags(), "@MultiTierCacheable on " + method),
-                        cacheNames(annotation, targetClass));
+                        cacheNames(annotation, targetClass), completesLater(method.getReturnType()));
                 taggings.putIfAbsent(new MethodClassKey(method, targetClass), tagging);
             }
             Object[] arguments = invocation.getArguments();
@@ -153,7 +161,7 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
                 MethodBasedEvaluationContext context = TagExpressions.context(method, arguments, target);
                 context.setVariable("result", value);
                 return tags.evaluate(context);
-            }, multiTier.getContext().tags().asOf(), new Call(tagging, Arrays.asList(arguments.clone())));
+            }, multiTier.getContext().tags().asOf(), new Call(tagging, Arrays.asList(arguments)));
             Object result;
             try {
                 result = invocation.proceed();
@@ -165,10 +173,14 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
             finally {
                 frame.close();
             }
+            if (!tagging.completesLater()) {
+                frame.release();
+                return result;
+            }
             return releasedWhenDone(result, frame);
         }
 
-        /** @return the result, the frame released once its value was written (at once for a plain value) */
+        /** @return the result, the frame released once its value was written */
         private @Nullable Object releasedWhenDone(@Nullable Object result, TagFrame frame) {
             if (result instanceof CompletableFuture<?> future) {
                 future.whenComplete((value, error) -> frame.release());
@@ -177,9 +189,10 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
             if (result != null && REACTOR && Reactor.handles(result)) {
                 return Reactor.releasedWhenDone(result, frame);
             }
-            if (result == null || ReactiveAdapterRegistry.getSharedInstance().getAdapter(result.getClass()) == null) {
+            if (result == null) {
                 frame.release();
             }
+            // Another reactive type: its records are left to age.
             return result;
         }
 
