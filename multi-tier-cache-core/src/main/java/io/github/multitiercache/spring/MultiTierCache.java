@@ -7,7 +7,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.github.multitiercache.core.TieredCache;
@@ -33,9 +32,10 @@ import org.springframework.cache.Cache;
  * method without {@code sync} is put later, on the thread that completes it, where no frame is
  * bound: its miss in {@link #retrieve(Object)} records the frame as pending for the key (see
  * {@link PendingTags}), and the put takes the tags and the call's start from that record.
- * This was chosen over carrying the frame with the future (Spring builds the chain, not us) and over
- * tagging every value of the cache: a record costs a map entry per call that missed, and a put of a
- * key with no pending call costs one lookup of an empty map.
+ * This was chosen over carrying the frame along the future (Spring builds that chain, not this
+ * cache) and over wrapping the method's future in an inner advisor (Spring's put would still run
+ * unbound when the future is already complete): a record costs a map entry per call that missed,
+ * and a put of a key with no pending call one lookup of an empty map.
  */
 public class MultiTierCache implements Cache {
 
@@ -47,13 +47,8 @@ public class MultiTierCache implements Cache {
      * @param engine the engine cache
      */
     public MultiTierCache(TieredCache engine) {
-        this(engine, System::nanoTime);
-    }
-
-    /** @param nanoClock the time of pending tagged calls */
-    MultiTierCache(TieredCache engine, LongSupplier nanoClock) {
         this.engine = Objects.requireNonNull(engine, "engine");
-        this.pending = new PendingTags(nanoClock);
+        this.pending = new PendingTags(System::nanoTime);
     }
 
     @Override
@@ -106,7 +101,7 @@ public class MultiTierCache implements Cache {
                 pending.register(key, frame);
             }
             else {
-                // Recorded before Spring's stages, which run after this one, see the miss.
+                // A stage of its own, ahead of those Spring adds: recorded before Spring calls the method.
                 result = result.whenComplete((wrapper, error) -> {
                     if (wrapper == null) {
                         pending.register(key, frame);
