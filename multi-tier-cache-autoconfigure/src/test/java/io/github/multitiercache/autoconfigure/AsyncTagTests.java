@@ -151,6 +151,20 @@ class AsyncTagTests {
         assertThat(a.stockCalls()).hasValue(3);
     }
 
+    @Test
+    void aMethodOfTwoCachesMissingThenPuttingTagsItsValueInBoth() {
+        Catalog a = instance("A", "async-tags" + System.nanoTime());
+        assertThat(join(a.shelf(3L))).isEqualTo("shelf 3 v0@A");
+        // Spring asks only the first cache (its miss), and puts into both.
+        assertThat(cached(0, "shelves", 3L)).isEqualTo("shelf 3 v0@A");
+        assertThat(cached(0, "shelfCopies", 3L)).isEqualTo("shelf 3 v0@A");
+
+        a.update(3L);
+
+        assertThat(lookup(0, "shelves", 3L)).isNull();
+        assertThat(lookup(0, "shelfCopies", 3L)).isNull();
+    }
+
     /**
      * A value cached by A is read by B from Redis; an update on A (evicting the product's tag) makes
      * both load it again.
@@ -297,6 +311,12 @@ class AsyncTagTests {
         public Flux<String> reviews(Long id) {
             reviewCalls.incrementAndGet();
             return Mono.fromFuture(read("review", id)).flatMapMany(text -> Flux.just(text + " #1", text + " #2"));
+        }
+
+        /** Two caches: Spring misses with {@code retrieve(key)} on the first, and puts into both. */
+        @MultiTierCacheable(cacheNames = { "shelves", "shelfCopies" }, tags = "'product:' + #id")
+        public CompletableFuture<String> shelf(Long id) {
+            return read("shelf", id);
         }
 
         /** Loads through the cache ({@code retrieve(key, loader)}), as a plain method does. */

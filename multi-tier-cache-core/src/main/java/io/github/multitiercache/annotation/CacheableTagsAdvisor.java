@@ -161,7 +161,8 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
                 MethodBasedEvaluationContext context = TagExpressions.context(method, arguments, target);
                 context.setVariable("result", value);
                 return tags.evaluate(context);
-            }, multiTier.getContext().tags().asOf(), new Call(tagging, Arrays.asList(arguments)));
+            }, multiTier.getContext().tags().asOf(), new Call(tagging, Arrays.asList(arguments)),
+                    multiTier::getCache);
             Object result;
             try {
                 result = invocation.proceed();

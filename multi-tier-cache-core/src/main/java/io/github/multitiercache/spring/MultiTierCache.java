@@ -98,13 +98,13 @@ public class MultiTierCache implements Cache {
         CompletableFuture<@Nullable ValueWrapper> result = engine.retrieve(key);
         if (frame != null) {
             if (result == null) {
-                pending.register(key, frame);
+                missed(key, frame);
             }
             else {
                 // A stage of its own, ahead of those Spring adds: recorded before Spring calls the method.
                 result = result.whenComplete((wrapper, error) -> {
                     if (wrapper == null) {
-                        pending.register(key, frame);
+                        missed(key, frame);
                     }
                 });
             }
@@ -113,6 +113,14 @@ public class MultiTierCache implements Cache {
             return result;
         }
         return result.thenApply(wrapper -> (wrapper != null) ? wrapper.get() : null);
+    }
+
+    /** Records the frame's call as pending for the key here and in its other caches, which Spring puts into too. */
+    private void missed(Object key, TagFrame frame) {
+        pending.register(key, frame);
+        for (MultiTierCache sibling : frame.siblingsOf(this)) {
+            sibling.pending.register(key, frame);
+        }
     }
 
     /**

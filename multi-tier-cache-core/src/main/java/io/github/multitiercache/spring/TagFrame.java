@@ -34,16 +34,18 @@ public final class TagFrame {
     private final Function<@Nullable Object, Collection<String>> tagsOf;
     private final long asOfMicros;
     private final Object source;
+    private final Function<String, @Nullable MultiTierCache> caches;
     private final @Nullable TagFrame previous;
     // What to undo once the call has ended: the pending records made for it; null once released.
     private @Nullable List<Runnable> releases = new ArrayList<>(1);
 
     private TagFrame(Set<String> cacheNames, Function<@Nullable Object, Collection<String>> tagsOf, long asOfMicros,
-            Object source, @Nullable TagFrame previous) {
+            Object source, Function<String, @Nullable MultiTierCache> caches, @Nullable TagFrame previous) {
         this.cacheNames = cacheNames;
         this.tagsOf = tagsOf;
         this.asOfMicros = asOfMicros;
         this.source = source;
+        this.caches = caches;
         this.previous = previous;
     }
 
@@ -55,12 +57,15 @@ public final class TagFrame {
      * @param asOfMicros when the call started (its as-of time), from the manager's tag clock
      * @param source equal for frames whose {@code tagsOf} give the same tags to the same value (the
      *        method and its arguments), so that concurrent calls for one key compute the tags once
+     * @param caches finds a cache of the manager by name ({@link MultiTierCacheManager#getCache}): a
+     *        miss in one of the frame's caches records the call as pending in each (Spring asks only
+     *        the first cache, and puts into all)
      * @return the frame, to {@link #close()} in a {@code finally}, then to {@link #release()} when
      *         the call has ended
      */
     public static TagFrame open(Set<String> cacheNames, Function<@Nullable Object, Collection<String>> tagsOf,
-            long asOfMicros, Object source) {
-        TagFrame frame = new TagFrame(Set.copyOf(cacheNames), tagsOf, asOfMicros, source, CURRENT.get());
+            long asOfMicros, Object source, Function<String, @Nullable MultiTierCache> caches) {
+        TagFrame frame = new TagFrame(Set.copyOf(cacheNames), tagsOf, asOfMicros, source, caches, CURRENT.get());
         CURRENT.set(frame);
         return frame;
     }
@@ -119,6 +124,18 @@ public final class TagFrame {
     /** @return when the call started */
     long asOfMicros() {
         return asOfMicros;
+    }
+
+    /** @return the frame's caches other than {@code cache} that its call will put into */
+    List<MultiTierCache> siblingsOf(MultiTierCache cache) {
+        List<MultiTierCache> siblings = new ArrayList<>(cacheNames.size());
+        for (String name : cacheNames) {
+            MultiTierCache sibling = name.equals(cache.getName()) ? null : caches.apply(name);
+            if (sibling != null) {
+                siblings.add(sibling);
+            }
+        }
+        return siblings;
     }
 
     /** @return equal for frames that give a value the same tags */

@@ -23,7 +23,7 @@ class PendingTagsTests {
 
     /** A frame (closed at once: the cache reads it on the calling thread only) giving every value {@code tag}. */
     private static TagFrame frame(long asOf, Object source, String tag) {
-        TagFrame frame = TagFrame.open(Set.of(), value -> Set.of(tag + ":" + value), asOf, source);
+        TagFrame frame = TagFrame.open(Set.of(), value -> Set.of(tag + ":" + value), asOf, source, name -> null);
         frame.close();
         return frame;
     }
