@@ -26,12 +26,12 @@ import org.springframework.cache.Cache;
  * <p><b>Tags of annotated methods.</b> The values of a {@code @MultiTierCacheable} method with
  * {@code tags} carry them, whatever the method returns. Each read or write of the method's caches
  * that Spring makes on the calling thread finds the method's {@link TagFrame} bound there:
- * {@link #get(Object, Callable)} and {@link #retrieve(Object, Supplier)} ({@code sync = true}) hand
+ * {@link #get(Object, Callable)} and {@link #retrieve(Object, Supplier)} (loading through) hand
  * its tag function to the load, whose as-of time is when the loader started; {@link #put} tags the
  * value with it, as of the call's start. A {@code CompletableFuture}, {@code Mono} or {@code Flux}
- * method without {@code sync} is put later, on the thread that completes it, where no frame is
- * bound: its miss in {@link #retrieve(Object)} records the frame as pending for the key (see
- * {@link PendingTags}), and the put takes the tags and the call's start from that record.
+ * method that does not load through the cache is put later, on the thread that completes it, where
+ * no frame is bound: its miss in {@link #retrieve(Object)} records the frame as pending for the key
+ * (see {@link PendingTags}), and the put takes the tags and the call's start from that record.
  * This was chosen over carrying the frame along the future (Spring builds that chain, not this
  * cache) and over wrapping the method's future in an inner advisor (Spring's put would still run
  * unbound when the future is already complete): a record costs a map entry per call that missed,
@@ -125,7 +125,7 @@ public class MultiTierCache implements Cache {
 
     /**
      * {@inheritDoc}
-     * <p>Within a tagged {@code @MultiTierCacheable} call ({@code sync = true}), the loaded value
+     * <p>Within a tagged {@code @MultiTierCacheable} call (loading through the cache), the loaded value
      * carries the call's tags, as of when the loader started.
      */
     @Override

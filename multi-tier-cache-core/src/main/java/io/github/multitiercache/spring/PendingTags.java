@@ -16,10 +16,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The tagged calls of one cache whose value is still to be put: a {@code @MultiTierCacheable}
- * method returning a {@code CompletableFuture}, {@code Mono} or {@code Flux} without {@code sync}
- * looks its key up with {@code Cache.retrieve(key)} on the calling thread, where its
- * {@link TagFrame} is bound, and on a miss Spring puts the value once it completes, on whatever
- * thread completes it. The miss records the frame here; the put, on any thread, takes the tags from
+ * method returning a {@code CompletableFuture}, {@code Mono} or {@code Flux} that does not load
+ * through the cache (with {@code unless}, several caches, or load-through off) looks its key up with
+ * {@code Cache.retrieve(key)} on the calling thread, where its {@link TagFrame} is bound, and on a
+ * miss Spring puts the value once it completes, on whatever thread completes it. The miss records
+ * the frame here (and in the method's other caches); the put, on any thread, takes the tags from
  * the record.
  *
  * <ul>
@@ -27,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * publisher terminated, after Spring's put. A record that is never released (a {@code Mono} never
  * subscribed, a cancelled {@code Flux}) stays in use, and may be dropped to make room once no call
  * of its key was recorded for {@value #MAX_AGE_MINUTES} minutes.</li>
- * <li><b>Concurrent calls for one key</b> (each runs the method without {@code sync}) share the
+ * <li><b>Concurrent calls for one key</b> (each runs the method on this path) share the
  * record: a put made while several are pending carries the union of their tags (computed once per
  * distinct method and arguments) and the <em>earliest</em> of their start times, since the put
  * cannot tell which call it ends: a value whose computation began before an eviction is never
