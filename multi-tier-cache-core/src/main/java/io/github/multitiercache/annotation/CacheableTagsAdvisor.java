@@ -1,10 +1,14 @@
 package io.github.multitiercache.annotation;
 
 import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -23,7 +27,12 @@ import org.springframework.cache.annotation.CacheConfig;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.MethodClassKey;
 import org.springframework.core.Ordered;
+import org.springframework.core.ReactiveAdapterRegistry;
 import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.util.ClassUtils;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 
 /**
  * Gives the values of {@link MultiTierCacheable} methods with {@code tags} their tags. Ordered just
@@ -32,10 +41,19 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
  * ({@code Cache.get(key, loader)} or {@code Cache.put}), the multi-tier cache evaluates the tag
  * expressions with the arguments and {@code #result} = the value, and stores it with its tags and
  * the call's start as its as-of time. An L1 hit writes nothing, so evaluates nothing.
+ *
+ * <p>A method returning a {@code CompletableFuture}, a {@code Mono} or a {@code Flux} has its value
+ * written after the call returned, on another thread: the cache reads the frame on the calling thread
+ * instead (see {@link io.github.multitiercache.spring.MultiTierCache}), and the frame is
+ * {@linkplain TagFrame#release() released} only once the returned future completed or the publisher
+ * terminated, which Spring's put precedes. A cancelled {@code Flux} (whose value Spring may still
+ * put) and other reactive types leave the frame's records to age (see {@code PendingTags}).
  */
 public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
 
     private static final long serialVersionUID = 1L;
+    private static final boolean REACTOR = ClassUtils.isPresent("reactor.core.publisher.Mono",
+            CacheableTagsAdvisor.class.getClassLoader());
 
     private final transient Supplier<@Nullable CacheManager> cacheManager;
     private final transient IntSupplier cacheAdvisorOrder;
@@ -80,8 +98,38 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
         return AnnotatedMethods.find(method, targetClass, MultiTierCacheable.class);
     }
 
-    /** The tags of one annotated method and the caches they apply to. */
-    private record Tagging(TagExpressions tags, Set<String> cacheNames) {
+    /**
+     * The tags of one annotated method and the caches they apply to.
+     * @param completesLater whether it returns a future or a publisher, whose value Spring puts later
+     */
+    private record Tagging(TagExpressions tags, Set<String> cacheNames, boolean completesLater) {
+    }
+
+    private static boolean completesLater(Class<?> returnType) {
+        return CompletableFuture.class.isAssignableFrom(returnType)
+                || ReactiveAdapterRegistry.getSharedInstance().getAdapter(returnType) != null;
+    }
+
+    /** A call's method and arguments: equal calls give a value the same tags. */
+    private record Call(Tagging tagging, List<@Nullable Object> arguments) {
+    }
+
+    /** Reactor's types, touched only when Reactor is on the class path. */
+    private static final class Reactor {
+
+        static boolean handles(Object result) {
+            return result instanceof Mono<?> || result instanceof Flux<?>;
+        }
+
+        /** Released on completion or error; a cancelled subscription may still be put, so it is left to age. */
+        static Object releasedWhenDone(Object result, TagFrame frame) {
+            Consumer<SignalType> release = signal -> {
+                if (signal != SignalType.CANCEL) {
+                    frame.release();
+                }
+            };
+            return (result instanceof Mono<?> mono) ? mono.doFinally(release) : ((Flux<?>) result).doFinally(release);
+        }
     }
 
     private final class Frames implements MethodInterceptor {
@@ -104,7 +152,7 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
                     return invocation.proceed();
                 }
                 tagging = new Tagging(new TagExpressions(annotation.tags(), "@MultiTierCacheable on " + method),
-                        cacheNames(annotation, targetClass));
+                        cacheNames(annotation, targetClass), completesLater(method.getReturnType()));
                 taggings.putIfAbsent(new MethodClassKey(method, targetClass), tagging);
             }
             Object[] arguments = invocation.getArguments();
@@ -113,13 +161,40 @@ public final class CacheableTagsAdvisor extends AbstractPointcutAdvisor {
                 MethodBasedEvaluationContext context = TagExpressions.context(method, arguments, target);
                 context.setVariable("result", value);
                 return tags.evaluate(context);
-            }, multiTier.getContext().tags().asOf());
+            }, multiTier.getContext().tags().asOf(), new Call(tagging, Arrays.asList(arguments)),
+                    multiTier::getCache);
+            Object result;
             try {
-                return invocation.proceed();
+                result = invocation.proceed();
+            }
+            catch (Throwable ex) {
+                frame.release();
+                throw ex;
             }
             finally {
                 frame.close();
             }
+            if (!tagging.completesLater()) {
+                frame.release();
+                return result;
+            }
+            return releasedWhenDone(result, frame);
+        }
+
+        /** @return the result, the frame released once its value was written */
+        private @Nullable Object releasedWhenDone(@Nullable Object result, TagFrame frame) {
+            if (result instanceof CompletableFuture<?> future) {
+                future.whenComplete((value, error) -> frame.release());
+                return result;
+            }
+            if (result != null && REACTOR && Reactor.handles(result)) {
+                return Reactor.releasedWhenDone(result, frame);
+            }
+            if (result == null) {
+                frame.release();
+            }
+            // Another reactive type: its records are left to age.
+            return result;
         }
 
         private Set<String> cacheNames(MultiTierCacheable annotation, Class<?> targetClass) {

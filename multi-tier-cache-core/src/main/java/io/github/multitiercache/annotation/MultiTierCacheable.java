@@ -170,7 +170,9 @@ public @interface MultiTierCacheable {
      * {@code #root.args}. An expression yielding a collection or an array adds each element; a
      * {@code null} or blank tag is ignored with a warning. The value is served until one of its tags
      * is evicted ({@link CacheEvictTags}, {@code MultiTierCacheManager.evictTags}); see
-     * {@code docs/tags.md}.
+     * {@code docs/tags.md}. For a method returning a {@code CompletableFuture}, a {@code Mono} or a
+     * {@code Flux}, {@code #result} is the completed value (a {@code Flux}'s list of elements), and
+     * an eviction made while it was pending drops it.
      * <pre>{@code @MultiTierCacheable(cacheNames = "products", tags = {"'product:' + #id", "'category:' + #result.category"})}</pre>
      * @return the tag expressions; none by default
      */

@@ -284,19 +284,24 @@ public final class TieredCache {
         Objects.requireNonNull(tagsOfValue, "tagsOfValue");
         Callable<Object> tagged = () -> {
             long asOf = tags.asOf();
-            T value = valueLoader.call();
-            Collection<String> given;
-            try {
-                given = tagsOfValue.apply(value);
-            }
-            catch (RuntimeException ex) {
-                warnings.warn("Cache '" + name + "': the tags of a loaded value could not be computed; it is not"
-                        + " served from the cache: " + ex);
-                return new Tagged(value, EntryTags.unservable());
-            }
-            return new Tagged(value, tags.entryTags(given, asOf));
+            return withTags(valueLoader.call(), tagsOfValue, asOf);
         };
         return (T) Tagged.unwrap(get(key, tagged));
+    }
+
+    /** A loaded value with the tags {@code tagsOfValue} gives it; a function that throws makes it unservable (logged). */
+    private <T> Tagged withTags(@Nullable T value,
+            Function<? super @Nullable T, ? extends @Nullable Collection<String>> tagsOfValue, long asOf) {
+        Collection<String> given;
+        try {
+            given = tagsOfValue.apply(value);
+        }
+        catch (RuntimeException ex) {
+            warnings.warn("Cache '" + name + "': the tags of a loaded value could not be computed; it is not"
+                    + " served from the cache: " + ex);
+            return new Tagged(value, EntryTags.unservable());
+        }
+        return new Tagged(value, tags.entryTags(given, asOf));
     }
 
     /**
@@ -348,6 +353,31 @@ public final class TieredCache {
             // An expired entry that fail-safe may still serve when the load fails.
             return asyncLoader.loadMissing(cacheKey, valueLoader, entry);
         });
+    }
+
+    /**
+     * As {@link #retrieve(Object, Supplier)}, a loaded value carrying the tags {@code tagsOfValue}
+     * gives it (see {@link #get(Object, Callable, Function)}): served only until one of them is
+     * evicted. Its as-of time is when the loader was started, so that a value whose future completed
+     * after an eviction, but whose computation began before it, is not served. A refresh-ahead reload
+     * started by this call is tagged the same way.
+     * @param key the key
+     * @param valueLoader starts computing the value on a miss
+     * @param tagsOfValue the tags of a loaded value (given {@code null} for a null); may return
+     *        {@code null} or an empty set for none; one that throws keeps the value out of the cache
+     * @param <T> the value type
+     * @return a future of the value
+     */
+    @SuppressWarnings("unchecked")
+    public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader,
+            Function<? super @Nullable T, ? extends @Nullable Collection<String>> tagsOfValue) {
+        Objects.requireNonNull(tagsOfValue, "tagsOfValue");
+        Supplier<CompletableFuture<Object>> tagged = () -> {
+            long asOf = tags.asOf();
+            CompletableFuture<T> loading = Objects.requireNonNull(valueLoader.get(), "the loader returned no future");
+            return loading.thenApply(value -> withTags(value, tagsOfValue, asOf));
+        };
+        return retrieve(key, tagged).thenApply(value -> (T) Tagged.unwrap(value));
     }
 
     /**

@@ -22,10 +22,25 @@ import org.springframework.cache.Cache;
  * failing. {@link #retrieve(Object)} and {@link #retrieve(Object, Supplier)} do not block on Redis,
  * so {@code CompletableFuture}, {@code Mono} and {@code Flux} returning {@code @Cacheable} methods
  * work.
+ *
+ * <p><b>Tags of annotated methods.</b> The values of a {@code @MultiTierCacheable} method with
+ * {@code tags} carry them, whatever the method returns. Each read or write of the method's caches
+ * that Spring makes on the calling thread finds the method's {@link TagFrame} bound there:
+ * {@link #get(Object, Callable)} and {@link #retrieve(Object, Supplier)} (loading through) hand
+ * its tag function to the load, whose as-of time is when the loader started; {@link #put} tags the
+ * value with it, as of the call's start. A {@code CompletableFuture}, {@code Mono} or {@code Flux}
+ * method that does not load through the cache is put later, on the thread that completes it, where
+ * no frame is bound: its miss in {@link #retrieve(Object)} records the frame as pending for the key
+ * (see {@link PendingTags}), and the put takes the tags and the call's start from that record.
+ * This was chosen over carrying the frame along the future (Spring builds that chain, not this
+ * cache) and over wrapping the method's future in an inner advisor (Spring's put would still run
+ * unbound when the future is already complete): a record costs a map entry per call that missed,
+ * and a put of a key with no pending call one lookup of an empty map.
  */
 public class MultiTierCache implements Cache {
 
     private final TieredCache engine;
+    private final PendingTags pending;
 
     /**
      * Adapts an engine cache.
@@ -33,6 +48,7 @@ public class MultiTierCache implements Cache {
      */
     public MultiTierCache(TieredCache engine) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.pending = new PendingTags(System::nanoTime);
     }
 
     @Override
@@ -71,18 +87,51 @@ public class MultiTierCache implements Cache {
         return (frame == null) ? engine.get(key, valueLoader) : engine.get(key, valueLoader, frame::tagsOf);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>Within a tagged {@code @MultiTierCacheable} call, a miss records the call as pending for the
+     * key, so that the value Spring puts once the method's future completes carries its tags.
+     */
     @Override
     public @Nullable CompletableFuture<?> retrieve(Object key) {
+        TagFrame frame = TagFrame.of(engine.name());
         CompletableFuture<@Nullable ValueWrapper> result = engine.retrieve(key);
+        if (frame != null) {
+            if (result == null) {
+                missed(key, frame);
+            }
+            else {
+                // A stage of its own, ahead of those Spring adds: recorded before Spring calls the method.
+                result = result.whenComplete((wrapper, error) -> {
+                    if (wrapper == null) {
+                        missed(key, frame);
+                    }
+                });
+            }
+        }
         if (result == null || engine.settings().cacheNullValues()) {
             return result;
         }
         return result.thenApply(wrapper -> (wrapper != null) ? wrapper.get() : null);
     }
 
+    /** Records the frame's call as pending for the key here and in its other caches, which Spring puts into too. */
+    private void missed(Object key, TagFrame frame) {
+        pending.register(key, frame);
+        for (MultiTierCache sibling : frame.siblingsOf(this)) {
+            sibling.pending.register(key, frame);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>Within a tagged {@code @MultiTierCacheable} call (loading through the cache), the loaded value
+     * carries the call's tags, as of when the loader started.
+     */
     @Override
     public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
-        return engine.retrieve(key, valueLoader);
+        TagFrame frame = TagFrame.of(engine.name());
+        return (frame == null) ? engine.retrieve(key, valueLoader) : engine.retrieve(key, valueLoader, frame::tagsOf);
     }
 
     /**
@@ -121,14 +170,19 @@ public class MultiTierCache implements Cache {
         return engine.getAll(keys);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>Within a tagged {@code @MultiTierCacheable} call, or while such a call of the key is pending
+     * (see {@link #retrieve(Object)}), the value carries the call's tags as of the call's start.
+     */
     @Override
     public void put(Object key, @Nullable Object value) {
-        TagFrame frame = TagFrame.of(engine.name());
-        if (frame == null) {
+        PendingTags.PutTags tags = pending.of(key, TagFrame.of(engine.name()));
+        if (tags == null) {
             engine.put(key, value);
         }
         else {
-            engine.putLoaded(key, value, frame::tagsOf, frame.asOfMicros());
+            engine.putLoaded(key, value, tags::tagsOf, tags.asOfMicros());
         }
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.multitiercache.core.l1.L1Entry;
@@ -90,6 +91,54 @@ class EngineTagTests {
             a.tags().evict(List.of("t"));
             return "stale";
         }, value -> Set.of("t"));
+        assertThat(cache.lookup("k")).isNull();
+    }
+
+    @Test
+    void anAsynchronousLoadCarriesItsTagsOnBothInstances() throws Exception {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        assertThat(cacheA.retrieve("k", () -> CompletableFuture.completedFuture("v"), value -> Set.of("product:1"))
+                .get()).isEqualTo("v");
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("v");
+        assertThat(cacheA.retrieve("k", () -> CompletableFuture.completedFuture("reloaded"),
+                value -> Set.of("product:1")).get()).as("an L1 hit").isEqualTo("v");
+
+        b.tags().evict(List.of("product:1"));
+
+        assertThat(cacheA.lookup("k")).isNull();
+        assertThat(cacheB.lookup("k")).isNull();
+    }
+
+    @Test
+    void anAsynchronousLoadWhoseFutureCompletesAfterAnEvictionIsNotServed() throws Exception {
+        FastEngine.Node a = engine.node();
+        FastEngine.Node b = engine.node();
+        TieredCache cacheA = a.cache("c", leased().build());
+        TieredCache cacheB = b.cache("c", leased().build());
+        CompletableFuture<String> source = new CompletableFuture<>();
+        CompletableFuture<String> loading = cacheA.retrieve("k", () -> source, value -> Set.of("category:7"));
+        engine.time.advance(Duration.ofMillis(5));
+        b.tags().evict(List.of("category:7"));
+        engine.time.advance(Duration.ofMillis(5));
+        source.complete("read before the eviction");
+
+        assertThat(loading.get()).as("the caller gets what it loaded").isEqualTo("read before the eviction");
+        assertThat(cacheA.lookup("k")).isNull();
+        assertThat(cacheB.lookup("k")).isNull();
+        assertThat(cacheA.retrieve("k", () -> CompletableFuture.completedFuture("reloaded"),
+                value -> Set.of("category:7")).get()).isEqualTo("reloaded");
+        assertThat(cacheB.lookup("k")).extracting(ValueWrapper::get).isEqualTo("reloaded");
+    }
+
+    @Test
+    void anAsynchronousLoadWithAFailingTagFunctionIsReturnedButNotServed() throws Exception {
+        TieredCache cache = engine.node().cache("c", leased().build());
+        assertThat(cache.retrieve("k", () -> CompletableFuture.completedFuture("v"), value -> {
+            throw new IllegalStateException("no tags");
+        }).get()).isEqualTo("v");
         assertThat(cache.lookup("k")).isNull();
     }
 
