@@ -2,6 +2,7 @@ package io.github.multitiercache.cdc;
 
 import static io.github.multitiercache.cdc.CdcTestApp.createTable;
 import static io.github.multitiercache.cdc.CdcTestApp.execute;
+import static io.github.multitiercache.cdc.CdcTestApp.sleep;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -122,14 +123,5 @@ class CdcConsumerKillTests {
         reader.setDaemon(true);
         reader.start();
         return process;
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.github.multitiercache.cdc;
 import static io.github.multitiercache.cdc.CdcTestApp.createTable;
 import static io.github.multitiercache.cdc.CdcTestApp.execute;
 import static io.github.multitiercache.cdc.CdcTestApp.inL1;
+import static io.github.multitiercache.cdc.CdcTestApp.sleep;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -351,14 +352,5 @@ class CdcConsumerTests {
 
         ConfigurableApplicationContext b = instance(versionTag);
         await().atMost(WAIT).until(() -> tags(b).contains("v:while-no-consumer"));
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -124,6 +124,16 @@ class CdcTestApp {
         }
     }
 
+    /** Sleeps, or fails the test when interrupted. */
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     static TieredCache products(ConfigurableApplicationContext context) {
         MultiTierCache cache = context.getBean(MultiTierCacheManager.class).getCache("products");
         if (cache == null) {

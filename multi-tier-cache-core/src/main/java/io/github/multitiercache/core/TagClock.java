@@ -108,7 +108,7 @@ public final class TagClock {
     private volatile long retryMillis = RedisRecovery.FIRST_RETRY_MILLIS;
 
     /** Between a cache's name and a tag in the name of an eviction limited to that cache. */
-    static final char SCOPE = '\u001f';
+    static final char SCOPE = EntryTags.SCOPE;
 
     /**
      * One eviction of a tag, as shown by the endpoint.
@@ -133,7 +133,7 @@ public final class TagClock {
      * @return {@code cacheName + U+001F + tag}
      */
     static String scoped(String cacheName, String tag) {
-        return cacheName + SCOPE + tag;
+        return EntryTags.scoped(cacheName, tag);
     }
 
     TagClock(TagStore store, L1Guard guard, Clock clock, Ticker ticker, Delays delays, Executor executor,
@@ -460,11 +460,11 @@ public final class TagClock {
             return Validity.EVICTED;
         }
         List<String> unknown = null;
+        String[] scoped = tags.scopedTags(cacheName);
         for (int i = 0; i < tags.size(); i++) {
-            String tag = tags.tag(i);
             // The tag evicted in every cache, then in this cache only.
             for (int scope = 0; scope < 2; scope++) {
-                String name = (scope == 0) ? tag : scoped(cacheName, tag);
+                String name = (scope == 0) ? tags.tag(i) : scoped[i];
                 Long time = known.getIfPresent(name);
                 if (time == null) {
                     if (unknown == null) {

@@ -13,8 +13,8 @@ import org.jspecify.annotations.Nullable;
  * The tags an entry carries and its "as-of" time: the entry is valid only while every one of its
  * tags was last evicted before that time (see {@code docs/tags.md}).
  *
- * <p>Contract: immutable; at least one tag, each non-blank and free of control characters, at most {@value #MAX_TAG_BYTES} bytes in
- * UTF-8, at most {@value #MAX_TAGS} tags, no duplicates. The as-of time is in epoch microseconds:
+ * <p>Contract: immutable (but for a memo of its scoped names); at least one tag, each non-blank and
+ * free of control characters, at most {@value #MAX_TAG_BYTES} bytes in UTF-8, at most {@value #MAX_TAGS} tags, no duplicates. The as-of time is in epoch microseconds:
  * for a load the time it started, for a put the time of the put.
  */
 public final class EntryTags {
@@ -25,8 +25,13 @@ public final class EntryTags {
     /** The longest tag, in UTF-8 bytes. */
     public static final int MAX_TAG_BYTES = 1024;
 
+    /** Between a cache's name and a tag in the name of an eviction limited to that cache. */
+    public static final char SCOPE = '\u001f';
+
     private final String[] tags;
     private final long asOfMicros;
+    // The scoped names of the tags for the one cache the entry is checked in, made on first use.
+    private @Nullable Scoped scoped;
 
     private EntryTags(String[] tags, long asOfMicros) {
         this.tags = tags;
@@ -91,6 +96,39 @@ public final class EntryTags {
             throw new IllegalArgumentException("a tag is at most " + MAX_TAG_BYTES + " bytes in UTF-8: '"
                     + tag.substring(0, Math.min(40, tag.length())) + "…'");
         }
+    }
+
+    /**
+     * The name under which an eviction of a tag limited to one cache is known.
+     * @param cacheName the cache
+     * @param tag the tag
+     * @return {@code cacheName + U+001F + tag}
+     */
+    public static String scoped(String cacheName, String tag) {
+        return cacheName + SCOPE + tag;
+    }
+
+    /**
+     * The scoped names of these tags in a cache ({@link #scoped(String, String)}), made once for the
+     * cache an entry is checked in (an entry belongs to one cache) and kept.
+     * @param cacheName the cache
+     * @return the names, in the order of the tags; not to be modified
+     */
+    public String[] scopedTags(String cacheName) {
+        Scoped made = scoped;
+        if (made == null || !made.cacheName().equals(cacheName)) {
+            String[] names = new String[tags.length];
+            for (int i = 0; i < tags.length; i++) {
+                names[i] = scoped(cacheName, tags[i]);
+            }
+            // Final fields: another thread sees the array filled (a race only makes it twice).
+            made = new Scoped(cacheName, names);
+            scoped = made;
+        }
+        return made.names();
+    }
+
+    private record Scoped(String cacheName, String[] names) {
     }
 
     /** @return the tags, in the order first given */
