@@ -3,9 +3,6 @@ package io.github.multitiercache.core;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,10 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A delete or clear that Redis did not answer (a timeout, a cut connection, an open circuit
  * breaker) leaves a value in Redis that some write replaced: other instances would read it for up
  * to its whole TTL. Such a key is remembered and its delete retried promptly, with a backoff from
- * {@value #FIRST_RETRY_MILLIS} ms doubling up to {@value #MAX_RETRY_MILLIS} ms, until Redis accepts it;
+ * {@value RetryBackoff#FIRST_MILLIS} ms doubling up to {@value RetryBackoff#MAX_MILLIS} ms ({@link RetryBackoff}),
+ * until Redis accepts it;
  * more than {@value #MAX_PENDING_DELETES} owed keys turn into one owed clear of the cache. Each
  * replayed delete tells the other instances again, since the first message may have been lost with
- * the write. So a replaced value stays readable in Redis at most about {@value #MAX_RETRY_MILLIS} ms
+ * the write. So a replaced value stays readable in Redis at most about {@value RetryBackoff#MAX_MILLIS} ms
  * (plus one command timeout) after Redis accepts writes again.
  *
  * <p>When Redis answers again after its circuit breaker opened, this instance also drops its L1
@@ -26,8 +24,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RedisRecovery {
 
     static final int MAX_PENDING_DELETES = 10_000;
-    static final long FIRST_RETRY_MILLIS = 50;
-    static final long MAX_RETRY_MILLIS = 500;
 
     private final String cacheName;
     private final SharedTier shared;
@@ -35,13 +31,11 @@ final class RedisRecovery {
     private final FillGuard fills;
     private final HotKeys hotKeys;
     private final InvalidationPublisher publisher;
-    private final Delays delays;
     // Owed deletes by key text: one per key, however often it was owed.
     private final Map<String, CacheKey> pendingDeletes = new ConcurrentHashMap<>();
-    private final AtomicBoolean retryScheduled = new AtomicBoolean();
     // Clears owed; a replay pays those it saw, so that one owed meanwhile is not lost.
     private final AtomicInteger clearsOwed = new AtomicInteger();
-    private volatile long retryMillis = FIRST_RETRY_MILLIS;
+    private final RetryBackoff retries;
 
     RedisRecovery(String cacheName, SharedTier shared, NearTier near, FillGuard fills, HotKeys hotKeys,
             InvalidationPublisher publisher, Delays delays) {
@@ -51,7 +45,7 @@ final class RedisRecovery {
         this.fills = fills;
         this.hotKeys = hotKeys;
         this.publisher = publisher;
-        this.delays = delays;
+        this.retries = new RetryBackoff(delays, this::replay);
         shared.onRecovery(this::redisRecovered);
     }
 
@@ -87,7 +81,7 @@ final class RedisRecovery {
         long removed = shared.clear();
         if (removed < 0) {
             clearsOwed.incrementAndGet();
-            scheduleRetry();
+            retries.schedule();
         }
         return removed;
     }
@@ -99,7 +93,7 @@ final class RedisRecovery {
         else {
             clearsOwed.incrementAndGet();
         }
-        scheduleRetry();
+        retries.schedule();
     }
 
     /**
@@ -110,26 +104,8 @@ final class RedisRecovery {
         fills.bumpAll();
         near.clear();
         hotKeys.distrust();
-        retryMillis = FIRST_RETRY_MILLIS;
+        retries.reset();
         replay();
-    }
-
-    private void scheduleRetry() {
-        if (!retryScheduled.compareAndSet(false, true)) {
-            return;
-        }
-        long delay = retryMillis;
-        retryMillis = Math.min(MAX_RETRY_MILLIS, delay * 2);
-        try {
-            delays.after(TimeUnit.MILLISECONDS.toNanos(delay), () -> {
-                retryScheduled.set(false);
-                replay();
-            });
-        }
-        catch (RejectedExecutionException ex) {
-            // The timer is shutting down; what is owed is paid on the next recovery, if any.
-            retryScheduled.set(false);
-        }
     }
 
     /** Pays what Redis is owed, in order; schedules another try at the first refusal. */
@@ -139,7 +115,7 @@ final class RedisRecovery {
             // The clear covers every key owed so far.
             pendingDeletes.clear();
             if (shared.clear() < 0) {
-                scheduleRetry();
+                retries.schedule();
                 return;
             }
             clearsOwed.addAndGet(-clears);
@@ -147,12 +123,12 @@ final class RedisRecovery {
         }
         for (CacheKey key : pendingDeletes.values()) {
             if (shared.delete(key) < 0) {
-                scheduleRetry();
+                retries.schedule();
                 return;
             }
             pendingDeletes.remove(key.text(), key);
             publisher.keysChanged(cacheName, key.text());
         }
-        retryMillis = FIRST_RETRY_MILLIS;
+        retries.reset();
     }
 }

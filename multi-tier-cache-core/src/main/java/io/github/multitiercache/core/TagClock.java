@@ -65,7 +65,8 @@ import org.jspecify.annotations.Nullable;
  * (NTP); see {@code docs/tags.md} for what a skew means.
  *
  * <p><b>Owed writes.</b> An eviction Redis did not take is known here and announced at once, owed to
- * Redis and retried with a backoff (as {@link RedisRecovery} does with deletes), then announced again.
+ * Redis and retried with a backoff ({@link RetryBackoff}, as {@link RedisRecovery} does with deletes), then
+ * announced again.
  *
  * <p>Thread-safe; {@link #evict} may be called from any thread at any rate.
  */
@@ -87,7 +88,7 @@ public final class TagClock {
     private final TagStore store;
     private final L1Guard guard;
     private final Clock clock;
-    private final Delays delays;
+    private final RetryBackoff retries;
     private final Executor executor;
     private final LogThrottle warnings = new LogThrottle(logger);
     private final Cache<String, Long> known;
@@ -95,7 +96,6 @@ public final class TagClock {
     private final AtomicLong lastAsOf = new AtomicLong();
     private final AtomicLong lastEviction = new AtomicLong();
     private final Map<String, Long> owed = new ConcurrentHashMap<>();
-    private final AtomicBoolean retryScheduled = new AtomicBoolean();
     private final AtomicBoolean learning = new AtomicBoolean();
     private final Deque<Eviction> recent = new ArrayDeque<>();
     private final LongAdder evictions = new LongAdder();
@@ -105,7 +105,6 @@ public final class TagClock {
     private final AtomicLong longestEntryMillis = new AtomicLong();
     private volatile InvalidationPublisher publisher = InvalidationPublisher.NONE;
     private volatile int guardEpoch;
-    private volatile long retryMillis = RedisRecovery.FIRST_RETRY_MILLIS;
 
     /** Between a cache's name and a tag in the name of an eviction limited to that cache. */
     static final char SCOPE = EntryTags.SCOPE;
@@ -141,7 +140,7 @@ public final class TagClock {
         this.store = store;
         this.guard = guard;
         this.clock = clock;
-        this.delays = delays;
+        this.retries = new RetryBackoff(delays, this::replay);
         this.executor = executor;
         this.guardEpoch = guard.epoch();
         this.known = Caffeine.newBuilder()
@@ -312,7 +311,7 @@ public final class TagClock {
         }
         publisher.tagsEvicted(times);
         if (!allWritten) {
-            scheduleRetry();
+            retries.schedule();
         }
         return time;
     }
@@ -337,23 +336,6 @@ public final class TagClock {
         received.add(times.size());
     }
 
-    private void scheduleRetry() {
-        if (!retryScheduled.compareAndSet(false, true)) {
-            return;
-        }
-        long delay = retryMillis;
-        retryMillis = Math.min(RedisRecovery.MAX_RETRY_MILLIS, delay * 2);
-        try {
-            delays.after(TimeUnit.MILLISECONDS.toNanos(delay), () -> {
-                retryScheduled.set(false);
-                replay();
-            });
-        }
-        catch (RejectedExecutionException ex) {
-            retryScheduled.set(false);
-        }
-    }
-
     /** Writes the owed records; each written is announced again (the first message may have been lost). */
     private synchronized void replay() {
         long ttl = recordTtlMillis();
@@ -363,7 +345,7 @@ public final class TagClock {
                 if (!paid.isEmpty()) {
                     publisher.tagsEvicted(paid);
                 }
-                scheduleRetry();
+                retries.schedule();
                 return;
             }
             owed.remove(entry.getKey(), entry.getValue());
@@ -372,7 +354,7 @@ public final class TagClock {
         if (!paid.isEmpty()) {
             publisher.tagsEvicted(paid);
         }
-        retryMillis = RedisRecovery.FIRST_RETRY_MILLIS;
+        retries.reset();
     }
 
     // ---- knowledge ------------------------------------------------------------------------------

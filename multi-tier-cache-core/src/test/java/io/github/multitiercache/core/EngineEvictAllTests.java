@@ -126,7 +126,7 @@ class EngineEvictAllTests {
         b.get(3, () -> "loaded");
         assertThat(b.l1Hit(3)).isNotNull();
 
-        engine.time.advance(Duration.ofMillis(RedisRecovery.FIRST_RETRY_MILLIS));
+        engine.time.advance(Duration.ofMillis(RetryBackoff.FIRST_MILLIS));
 
         assertThat(ids).allSatisfy(id -> assertThat(engine.redis.exists("fast:c:" + id)).isFalse());
         assertThat(b.l1Hit(3)).as("told again with the replayed delete").isNull();
