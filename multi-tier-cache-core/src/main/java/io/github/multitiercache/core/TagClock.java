@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -40,7 +42,7 @@ import org.jspecify.annotations.Nullable;
  * is later than the eviction time of every tag it carries. Nothing scans or deletes entries.
  *
  * <p><b>Evictions limited to some caches.</b> A tag evicted in cache {@code c} only is recorded, known
- * and announced under the scoped name {@code c + U+001F + tag} ({@link #scoped}); a tag cannot contain
+ * and announced under the scoped name {@code c + U+001F + tag} ({@link EntryTags#scoped}); a tag cannot contain
  * U+001F, so no tag is ever mistaken for a scoped name. An entry of cache {@code c} is checked against
  * both its tags' global and scoped times: twice the lookups on the slow path and in one {@code MGET},
  * nothing on the epoch fast path.
@@ -106,9 +108,6 @@ public final class TagClock {
     private volatile InvalidationPublisher publisher = InvalidationPublisher.NONE;
     private volatile int guardEpoch;
 
-    /** Between a cache's name and a tag in the name of an eviction limited to that cache. */
-    static final char SCOPE = EntryTags.SCOPE;
-
     /**
      * One eviction of a tag, as shown by the endpoint.
      * @param tag the tag
@@ -119,21 +118,12 @@ public final class TagClock {
     public record Eviction(String tag, @Nullable String cache, long evictedAtMicros, String origin) {
 
         static Eviction of(String name, long evictedAtMicros, String origin) {
-            int scope = name.lastIndexOf(SCOPE);
+            int scope = name.lastIndexOf(EntryTags.SCOPE);
             return (scope < 0) ? new Eviction(name, null, evictedAtMicros, origin)
                     : new Eviction(name.substring(scope + 1), name.substring(0, scope), evictedAtMicros, origin);
         }
     }
 
-    /**
-     * The name under which an eviction of a tag limited to one cache is recorded, known and announced.
-     * @param cacheName the cache
-     * @param tag the tag
-     * @return {@code cacheName + U+001F + tag}
-     */
-    static String scoped(String cacheName, String tag) {
-        return EntryTags.scoped(cacheName, tag);
-    }
 
     TagClock(TagStore store, L1Guard guard, Clock clock, Ticker ticker, Delays delays, Executor executor,
             int maximumTags) {
@@ -258,31 +248,26 @@ public final class TagClock {
      *         name) was valid
      */
     public long evict(Collection<String> tags, Collection<String> cacheNames) {
-        List<String> valid = new ArrayList<>(tags.size());
+        Set<String> valid = new LinkedHashSet<>();
         for (String tag : tags) {
             try {
                 EntryTags.check(tag);
-                if (!valid.contains(tag)) {
-                    valid.add(tag);
-                }
+                valid.add(tag);
             }
             catch (IllegalArgumentException ex) {
                 warnings.warn("A tag eviction ignores a bad tag: " + ex.getMessage());
             }
         }
-        List<String> names = valid;
+        Set<String> names = valid;
         if (!cacheNames.isEmpty() && !valid.isEmpty()) {
-            names = new ArrayList<>(valid.size() * cacheNames.size());
+            names = new LinkedHashSet<>();
             for (String cacheName : cacheNames) {
                 if (cacheName == null || cacheName.isBlank()) {
                     warnings.warn("A tag eviction ignores a null or blank cache name");
                     continue;
                 }
                 for (String tag : valid) {
-                    String name = scoped(cacheName, tag);
-                    if (!names.contains(name)) {
-                        names.add(name);
-                    }
+                    names.add(EntryTags.scoped(cacheName, tag));
                 }
             }
         }
@@ -513,20 +498,25 @@ public final class TagClock {
         if (Thread.currentThread() instanceof FastThreadLocalThread) {
             return;
         }
-        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
+        Set<String> unknown = new LinkedHashSet<>();
         for (EntryTags entry : entries) {
-            for (int i = 0; i < entry.size(); i++) {
-                if (known.getIfPresent(entry.tag(i)) == null) {
-                    unknown.add(entry.tag(i));
-                }
-                String scoped = scoped(cacheName, entry.tag(i));
-                if (known.getIfPresent(scoped) == null) {
-                    unknown.add(scoped);
-                }
-            }
+            addUnknown(entry, cacheName, unknown);
         }
         if (!unknown.isEmpty()) {
             fetch(List.copyOf(unknown));
+        }
+    }
+
+    /** Adds the names this instance does not know that an entry of the cache is checked against. */
+    private void addUnknown(EntryTags tags, String cacheName, Collection<String> into) {
+        String[] scoped = tags.scopedTags(cacheName);
+        for (int i = 0; i < tags.size(); i++) {
+            if (known.getIfPresent(tags.tag(i)) == null) {
+                into.add(tags.tag(i));
+            }
+            if (known.getIfPresent(scoped[i]) == null) {
+                into.add(scoped[i]);
+            }
         }
     }
 
@@ -543,13 +533,7 @@ public final class TagClock {
             executor.execute(() -> {
                 try {
                     List<String> unknown = new ArrayList<>();
-                    for (String tag : tags.tags()) {
-                        for (String name : List.of(tag, scoped(cacheName, tag))) {
-                            if (known.getIfPresent(name) == null) {
-                                unknown.add(name);
-                            }
-                        }
-                    }
+                    addUnknown(tags, cacheName, unknown);
                     if (!unknown.isEmpty()) {
                         fetch(unknown);
                     }
@@ -613,7 +597,7 @@ public final class TagClock {
      */
     public @Nullable Long knownEviction(String tag, String cacheName) {
         checkGuard();
-        return known.getIfPresent(scoped(cacheName, tag));
+        return known.getIfPresent(EntryTags.scoped(cacheName, tag));
     }
 
     /** @return the tags evicted by this instance, counted once per tag */

@@ -582,15 +582,20 @@ public final class TieredCache {
     }
 
     private boolean evict(CacheKey key) {
-        statistics.evictions.increment();
-        fills.bump(key.text());
-        boolean present = near.invalidate(key);
+        boolean present = evictHere(key);
         if (key.local()) {
             return present;
         }
         present |= recovery.delete(key) > 0;
         publisher.keysChanged(name, key.text());
         return present;
+    }
+
+    /** What an eviction does in this instance: counted, a load under way kept out of L1, the L1 copy dropped. */
+    private boolean evictHere(CacheKey key) {
+        statistics.evictions.increment();
+        fills.bump(key.text());
+        return near.invalidate(key);
     }
 
     /**
@@ -611,9 +616,7 @@ public final class TieredCache {
             if (inRedis.containsKey(cacheKey.text())) {
                 continue;
             }
-            statistics.evictions.increment();
-            fills.bump(cacheKey.text());
-            near.invalidate(cacheKey);
+            evictHere(cacheKey);
             if (!cacheKey.local()) {
                 inRedis.put(cacheKey.text(), cacheKey);
             }

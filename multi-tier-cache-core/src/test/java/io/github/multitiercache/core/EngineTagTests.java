@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.multitiercache.core.codec.EntryTags;
 import io.github.multitiercache.core.l1.L1Entry;
 import org.junit.jupiter.api.Test;
 import org.springframework.cache.Cache.ValueWrapper;
@@ -349,7 +350,7 @@ class EngineTagTests {
         FastEngine.Node a = engine.node();
         TieredCache searches = a.cache("searches", leased().build());
         searches.put("q", "results", Set.of("t"));
-        assertThat(a.tags().evict(List.of("searches" + TagClock.SCOPE + "t"))).as("refused").isZero();
+        assertThat(a.tags().evict(List.of("searches" + EntryTags.SCOPE + "t"))).as("refused").isZero();
         assertThat(searches.lookup("q")).extracting(ValueWrapper::get).isEqualTo("results");
         searches.put("k", "v", Set.of("line\nbreak"));
         assertThat(searches.insight().tagsInL1("k")).as("the bad tag is left out").isEmpty();

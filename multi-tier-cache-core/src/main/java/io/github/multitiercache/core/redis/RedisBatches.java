@@ -6,11 +6,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -51,15 +54,9 @@ public final class RedisBatches {
         if (keys.isEmpty()) {
             return List.of();
         }
-        List<CompletableFuture<List<KeyValue<byte[], byte[]>>>> parts = new ArrayList<>();
-        Object reply = redis.execute("MGET", false, commands -> {
-            for (int from = 0; from < keys.size(); from += MGET_CHUNK) {
-                byte[][] chunk = keys.subList(from, Math.min(keys.size(), from + MGET_CHUNK)).toArray(new byte[0][]);
-                parts.add(commands.mget(chunk).toCompletableFuture());
-            }
-            return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
-        });
-        if (reply == RedisTier.FAILED) {
+        List<CompletableFuture<List<KeyValue<byte[], byte[]>>>> parts = chunked("MGET", false, keys,
+                RedisClusterAsyncCommands::mget);
+        if (parts == null) {
             return null;
         }
         List<byte @Nullable []> values = new ArrayList<>(keys.size());
@@ -93,6 +90,24 @@ public final class RedisBatches {
     }
 
     /**
+     * Sends one multi-key command per chunk of at most {@value #MGET_CHUNK} keys, pipelined (Lettuce
+     * splits a chunk by slot on a cluster).
+     * @return the replies of the chunks, in order; {@code null} when Redis is unavailable
+     */
+    private <T> @Nullable List<CompletableFuture<T>> chunked(String operation, boolean write, List<byte[]> keys,
+            BiFunction<RedisClusterAsyncCommands<byte[], byte[]>, byte[][], RedisFuture<T>> command) {
+        List<CompletableFuture<T>> parts = new ArrayList<>();
+        Object reply = redis.execute(operation, write, commands -> {
+            for (int from = 0; from < keys.size(); from += MGET_CHUNK) {
+                byte[][] chunk = keys.subList(from, Math.min(keys.size(), from + MGET_CHUNK)).toArray(new byte[0][]);
+                parts.add(command.apply(commands, chunk).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
+        });
+        return (reply == RedisTier.FAILED) ? null : parts;
+    }
+
+    /**
      * Deletes many keys: {@code UNLINK} (one per slot on a cluster, at most {@value #MGET_CHUNK} keys
      * each), pipelined, so one round trip per node. On one node the commands run in the order of
      * {@code keys}; keys of one slot that fall in one chunk go in the same command, at once.
@@ -104,15 +119,8 @@ public final class RedisBatches {
         if (keys.isEmpty()) {
             return 0;
         }
-        List<CompletableFuture<Long>> parts = new ArrayList<>();
-        Object reply = redis.execute("UNLINK", true, commands -> {
-            for (int from = 0; from < keys.size(); from += MGET_CHUNK) {
-                byte[][] chunk = keys.subList(from, Math.min(keys.size(), from + MGET_CHUNK)).toArray(new byte[0][]);
-                parts.add(commands.unlink(chunk).toCompletableFuture());
-            }
-            return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
-        });
-        if (reply == RedisTier.FAILED) {
+        List<CompletableFuture<Long>> parts = chunked("UNLINK", true, keys, RedisClusterAsyncCommands::unlink);
+        if (parts == null) {
             return -1;
         }
         long removed = 0;
